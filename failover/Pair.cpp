@@ -1,0 +1,598 @@
+#include "Pair.hpp"
+
+#include <algorithm>
+
+#include "Log.hpp"
+
+namespace tvf {
+
+namespace {
+constexpr std::chrono::milliseconds kVfTakeoverDelay{100};
+bool isVanishError(int code) { return code == ENODEV || code == ENXIO; }
+std::int64_t unixMillisNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Pair::Pair(PairConfig config, PairDeps deps)
+    : config_(std::move(config)), deps_(deps), log_(moduleLogger("failover")) {}
+
+Pair::~Pair() = default;
+
+Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
+  owner_.check();
+  synthetic_ = synthetic;
+  tap_ = tap;
+  auto caps = deps_.links.readCapabilities(synthetic.ifindex);
+  if (!caps) return caps.status();
+  syntheticCaps_ = *caps;
+  if (auto st = deps_.tap.applyCapabilities(syntheticCaps_); !st) return st;
+  appliedCaps_ = syntheticCaps_;
+  // The synthetic follows the TAP: same MTU, same flags.
+  if (synthetic_.mtu != tap_.mtu) {
+    if (auto st = deps_.links.setMtu(synthetic.ifindex, tap_.mtu); !st) {
+      log_->warn("{}: synthetic {} refused mtu {}: {}", config_.name, synthetic.ifname, tap_.mtu,
+                 st.error().describe());
+    }
+  }
+  (void)deps_.links.setPromisc(synthetic.ifindex, tap_.promisc);
+  (void)deps_.links.setAllmulti(synthetic.ifindex, tap_.allmulti);
+  (void)deps_.links.setUp(synthetic.ifindex, tap_.up);
+  deps_.datapath.switchTx(PathKind::Synthetic);
+  txPath_ = PathKind::Synthetic;
+  updateCarrier();
+  log_->info("{}: started on synthetic {} (ifindex {}), transparent={}", config_.name,
+             synthetic.ifname, synthetic.ifindex, config_.transparent);
+  return Status::ok();
+}
+
+// ---- events from the outside ------------------------------------------------
+
+void Pair::onVfCandidate(const LinkInfo& vf) {
+  owner_.check();
+  if (!config_.transparent) return;  // the VF belongs to the OS
+  candidates_[vf.ifindex] = vf;
+  if (vf_ && vf_->ifindex == vf.ifindex) {
+    onLinkChanged(vf);
+    return;
+  }
+  if (state_ == PairState::NoVf) {
+    if (held_) {
+      log_->info("{}: VF {} present but the pair is held by a planned detach", config_.name,
+                 vf.ifname);
+      return;
+    }
+    if (preferredIfname_ && *preferredIfname_ != vf.ifname) {
+      log_->info("{}: VF {} ignored, attach asked for {}", config_.name, vf.ifname,
+                 *preferredIfname_);
+      return;
+    }
+    vf_ = vf;
+    vfGone_ = false;
+    ++generation_;
+  }
+  offered_ = vf;
+  dispatch(PairEvent::VfAppeared);
+  offered_.reset();
+}
+
+void Pair::onLinkRemoved(int ifindex) {
+  owner_.check();
+  candidates_.erase(ifindex);
+  if (vf_ && vf_->ifindex == ifindex && !vfGone_) {
+    log_->info("{}: VF {} (ifindex {}) left", config_.name, vf_->ifname, ifindex);
+    dispatch(PairEvent::VfVanished);
+  }
+}
+
+void Pair::onLinkChanged(const LinkInfo& link) {
+  owner_.check();
+  if (link.ifindex == tap_.ifindex) {
+    forwardTapChange(link);
+    return;
+  }
+  if (link.ifindex == synthetic_.ifindex) {
+    synthetic_ = link;
+    if (state_ != PairState::Active) {
+      if (auto caps = deps_.links.readCapabilities(link.ifindex); caps && *caps != syntheticCaps_) {
+        syntheticCaps_ = *caps;
+        if (deps_.tap.applyCapabilities(syntheticCaps_)) appliedCaps_ = syntheticCaps_;
+      }
+    }
+    updateCarrier();
+    return;
+  }
+  if (!vf_ || vf_->ifindex != link.ifindex || vfGone_) return;
+  if (candidates_.count(link.ifindex)) candidates_[link.ifindex] = link;
+  vf_ = link;
+  if (state_ == PairState::Active) {
+    refreshVfCapabilities();
+    const bool usable = vfUsable();
+    if (txPath_ == PathKind::Vf && !usable) {
+      log_->info("{}: VF {} lost carrier; TX back to the synthetic", config_.name, link.ifname);
+      dispatch(PairEvent::VfCarrierLost);
+    } else if (txPath_ == PathKind::Synthetic && usable && !deadline_) {
+      // A VF that carried TX before waits carrier_up_delay; a fresh one only
+      // the takeover delay (hv_netvsc's VF_TAKEOVER_INT): its link and the
+      // switch port behind it come up in the same instant, not in order.
+      const auto delay = vfHadTx_ ? config_.carrierUpDelay : std::min(kVfTakeoverDelay, config_.carrierUpDelay);
+      if (delay.count() == 0) {
+        dispatch(PairEvent::VfCarrierRestored);
+      } else {
+        log_->info("{}: VF {} has carrier; TX moves to it in {} ms", config_.name, link.ifname, delay.count());
+        deadline_ = Deadline{deps_.clock.now() + delay, DeadlineKind::CarrierUp, generation_};
+      }
+    } else if (txPath_ == PathKind::Synthetic && !usable && deadline_ &&
+               deadline_->kind == DeadlineKind::CarrierUp) {
+      deadline_.reset();  // it flapped again: start over on the next carrier
+    }
+  }
+  updateCarrier();
+}
+
+void Pair::onTapMulticast(const std::vector<MacAddress>& groups) {
+  owner_.check();
+  if (groups == tapMulticast_) return;
+  tapMulticast_ = groups;
+  for (int target : controlTargets()) {
+    if (auto st = deps_.links.setMulticast(target, groups); !st) {
+      log_->warn("{}: multicast list not mirrored: {}", config_.name, st.error().describe());
+    }
+  }
+}
+
+void Pair::onPortError(std::uint64_t generation, int err) {
+  owner_.check();
+  if (generation != generation_ || !vf_) {
+    log_->debug("{}: stale port error (generation {}, now {}) dropped", config_.name, generation,
+                generation_);
+    return;
+  }
+  if (state_ != PairState::Active && state_ != PairState::Detaching) return;
+  log_->warn("{}: VF port {} failed: {}", config_.name, vf_->ifname, std::strerror(err));
+  if (err == ENETDOWN && state_ == PairState::Active) {
+    if (txPath_ == PathKind::Vf) dispatch(PairEvent::VfCarrierLost);
+    return;
+  }
+  dispatch(PairEvent::PortError);
+}
+
+void Pair::onVfPortRetired(const PathCounters& finalCounters) {
+  owner_.check();
+  retiredCounters_ = finalCounters;
+  dispatch(PairEvent::VfPortRetired);
+}
+
+void Pair::plannedDetach() {
+  owner_.check();
+  log_->info("{}: planned detach requested in state {}", config_.name, stateName(state_));
+  dispatch(PairEvent::PlannedDetach);
+}
+
+Status Pair::requestAttach(const std::optional<std::string>& ifname) {
+  owner_.check();
+  if (!config_.transparent)
+    return Status::fail(EPERM, config_.name + " is not transparent; its VF belongs to the OS");
+  if (ifname) {
+    const bool known = std::any_of(candidates_.begin(), candidates_.end(),
+                                   [&](const auto& c) { return c.second.ifname == *ifname; });
+    if (!known) {
+      return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_.name);
+    }
+  }
+  preferredIfname_ = ifname;
+  dispatch(PairEvent::AttachRequested);
+  return Status::ok();
+}
+
+bool Pair::detachComplete() const {
+  owner_.check();
+  return held_ && state_ != PairState::Detaching && !deps_.datapath.hasVfPort();
+}
+
+std::optional<Clock::TimePoint> Pair::nextDeadline() const {
+  owner_.check();
+  if (!deadline_) return std::nullopt;
+  return deadline_->at;
+}
+
+void Pair::onTick() {
+  owner_.check();
+  if (!deadline_ || deps_.clock.now() < deadline_->at) return;
+  const Deadline d = *deadline_;
+  deadline_.reset();
+  if (d.generation != generation_) return;  // about an older VF
+  switch (d.kind) {
+    case DeadlineKind::AttachWait: dispatch(PairEvent::AttachWaitElapsed); break;
+    case DeadlineKind::Drain: dispatch(PairEvent::DrainElapsed); break;
+    case DeadlineKind::CarrierUp:
+      if (state_ == PairState::Active && txPath_ == PathKind::Synthetic && vfUsable())
+        dispatch(PairEvent::VfCarrierRestored);
+      break;
+  }
+}
+
+// ---- the engine ---------------------------------------------------------------
+
+void Pair::dispatch(PairEvent event) {
+  queue_.push_back(event);
+  if (dispatching_) return;
+  dispatching_ = true;
+  while (!queue_.empty()) {
+    const PairEvent next = queue_.front();
+    queue_.pop_front();
+    run(next);
+  }
+  dispatching_ = false;
+}
+
+void Pair::run(PairEvent event) {
+  const PairState from = state_;
+  auto t = lookupTransition(from, event);
+  if (!t) {
+    ++illegalTransitions_;
+    log_->warn("{}: illegal transition [{}] -> [?] on {} (ignored)", config_.name,
+               stateName(from), eventName(event));
+    return;
+  }
+  state_ = t->next;
+  switchedNow_ = false;
+  for (PairAction a : t->actions) execute(a);
+  updateCarrier();
+  if (from != state_) {
+    log_->info("{}: [{}] -> [{}] on {}", config_.name, stateName(from), stateName(state_),
+               eventName(event));
+    deps_.bus.pairStateChanged(config_.name, from, state_);
+  }
+}
+
+void Pair::execute(PairAction action) {
+  switch (action) {
+    case PairAction::StartAttachWait:
+      deadline_ = Deadline{deps_.clock.now() + config_.attachWait, DeadlineKind::AttachWait,
+                           generation_};
+      log_->info("{}: VF {} found; attaching in {} ms", config_.name, vf_ ? vf_->ifname : "?",
+                 config_.attachWait.count());
+      break;
+    case PairAction::CancelAttachWait:
+    case PairAction::RetireVfPort:
+      if (deadline_) deadline_.reset();
+      if (action == PairAction::RetireVfPort) {
+        if (deps_.datapath.hasVfPort()) {
+          if (!retiring_) {
+            retiring_ = true;
+            deps_.datapath.retireVfPort();
+          }
+        } else if (!retiring_) {
+          retiredCounters_ = {};
+          queue_.push_back(PairEvent::VfPortRetired);
+        }
+      }
+      break;
+    case PairAction::Attach:
+      queue_.push_back(performAttach());
+      break;
+    case PairAction::RollbackAttach:
+      rollbackAttach();
+      break;
+    case PairAction::RefuseSecondVf:
+      ++refusedVfs_;
+      log_->warn("{}: second VF {} refused; the pair already has {}", config_.name,
+                 offered_ ? offered_->ifname : "?", vf_ ? vf_->ifname : "?");
+      break;
+    case PairAction::ForgetVf:
+      vfGone_ = true;
+      if (vf_) candidates_.erase(vf_->ifindex);
+      if (state_ == PairState::NoVf) {
+        vf_.reset();
+        vfGone_ = false;
+      }
+      break;
+    case PairAction::SwitchTxToVf:
+      if (vfUsable()) switchTx(PathKind::Vf);
+      break;
+    case PairAction::SwitchTxToSynthetic:
+      switchTx(PathKind::Synthetic);
+      break;
+    case PairAction::Announce:
+      if (switchedNow_) deps_.announcer.announce(txPath_, config_.announceCount);
+      break;
+    case PairAction::RunSwitchHook:
+      if (switchedNow_) {
+        const std::string ifname = txPath_ == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname;
+        deps_.announcer.runSwitchHook(config_.name, txPath_, ifname);
+        deps_.bus.datapathSwitched(config_.name, txPath_, ifname);
+      }
+      break;
+    case PairAction::CountSwitch:
+      if (switchedNow_) {
+        ++switches_;
+        lastSwitchUnixMs_ = unixMillisNow();
+      }
+      break;
+    case PairAction::StartDrain:
+      deadline_ = Deadline{deps_.clock.now() + config_.drainGrace, DeadlineKind::Drain, generation_};
+      break;
+    case PairAction::FoldCounters:
+      vfAccumulator_.fold(retiredCounters_);
+      retiredCounters_ = {};
+      retiring_ = false;
+      break;
+    case PairAction::RestoreTap:
+      if (savedTapCaps_) {
+        if (auto st = deps_.tap.applyCapabilities(*savedTapCaps_); !st) {
+          setError(st.error().describe());
+        } else {
+          appliedCaps_ = *savedTapCaps_;
+        }
+        savedTapCaps_.reset();
+      }
+      if (clampedMtu_ && tap_.mtu == clampedMtu_->second) {
+        const auto from = clampedMtu_->first;
+        if (deps_.tap.setMtu(from) && deps_.links.setMtu(synthetic_.ifindex, from)) tap_.mtu = from;
+      }
+      clampedMtu_.reset();
+      break;
+    case PairAction::ReleaseVf:
+      if (vf_ && !vfGone_) {
+        if (auto st = deps_.links.releaseBackend(vf_->ifindex); !st) {
+          log_->warn("{}: release of VF {}: {}", config_.name, vf_->ifname, st.error().describe());
+        }
+      }
+      vf_.reset();
+      vfGone_ = false;
+      break;
+    case PairAction::Hold:
+      held_ = true;
+      preferredIfname_.reset();
+      break;
+    case PairAction::ReleaseHold:
+      held_ = false;
+      break;
+    case PairAction::OfferCandidate:
+      offerCandidate();
+      break;
+  }
+}
+
+void Pair::offerCandidate() {
+  if (state_ != PairState::NoVf || held_ || candidates_.empty()) return;
+  const LinkInfo* pick = nullptr;
+  for (const auto& [index, link] : candidates_) {
+    if (!preferredIfname_ || link.ifname == *preferredIfname_) {
+      pick = &link;
+      break;
+    }
+  }
+  if (!pick) return;
+  vf_ = *pick;
+  vfGone_ = false;
+  ++generation_;
+  queue_.push_back(PairEvent::VfAppeared);
+}
+
+PairEvent Pair::attachFailure(const Status& st) {
+  setError(st.error().describe());
+  if (isVanishError(st.code())) {
+    log_->warn("{}: VF vanished while attaching: {}", config_.name, st.error().describe());
+    return PairEvent::VfVanished;
+  }
+  ++attachFailures_;
+  log_->error("{}: attach failed: {}", config_.name, st.error().describe());
+  return PairEvent::AttachFailed;
+}
+
+PairEvent Pair::performAttach() {
+  TVF_ASSERT(vf_.has_value());
+  const LinkInfo vf = *vf_;
+  vfHadTx_ = false;
+  log_->info("{}: attaching VF {} (ifindex {}, generation {})", config_.name, vf.ifname,
+             vf.ifindex, generation_);
+  // 1. Claim the VF and read its capabilities.
+  if (auto st = deps_.links.claimBackend(vf.ifindex); !st) return attachFailure(st);
+  auto caps = deps_.links.readCapabilities(vf.ifindex);
+  if (!caps) return attachFailure(caps.status());
+  vfCaps_ = *caps;
+  // 2. Save the TAP's synthetic-only state.
+  savedTapCaps_ = appliedCaps_;
+  // 3. The MTU policy, before anything is changed on the TAP.
+  if (!vfCaps_.acceptsMtu(tap_.mtu)) {
+    const std::uint32_t fit = tap_.mtu < vfCaps_.minMtu ? vfCaps_.minMtu : vfCaps_.maxMtu;
+    if (config_.vfMtuPolicy == VfMtuPolicy::Refuse) {
+      return attachFailure(Status::fail(
+          ERANGE, vf.ifname + " cannot take mtu " + std::to_string(tap_.mtu) + " (range " +
+                      std::to_string(vfCaps_.minMtu) + "-" + std::to_string(vfCaps_.maxMtu) +
+                      "); vf_mtu_policy is refuse"));
+    }
+    log_->warn("{}: VF {} cannot take mtu {}; clamping {} to {} (vf_mtu_policy clamp)",
+               config_.name, vf.ifname, tap_.mtu, config_.name, fit);
+    if (auto st = deps_.tap.setMtu(fit); !st) return attachFailure(st);
+    (void)deps_.links.setMtu(synthetic_.ifindex, fit);
+    clampedMtu_ = std::make_pair(tap_.mtu, fit);
+    tap_.mtu = fit;
+  }
+  // 4. The TAP advertises synthetic ∩ VF.
+  const Capabilities merged = intersect(syntheticCaps_, vfCaps_);
+  if (auto st = deps_.tap.applyCapabilities(merged); !st) return attachFailure(st);
+  appliedCaps_ = merged;
+  // 5. The VF takes the TAP's MTU and flags.
+  if (vf.mtu != tap_.mtu) {
+    if (auto st = deps_.links.setMtu(vf.ifindex, tap_.mtu); !st) return attachFailure(st);
+  }
+  if (auto st = deps_.links.setPromisc(vf.ifindex, tap_.promisc); !st) return attachFailure(st);
+  if (auto st = deps_.links.setAllmulti(vf.ifindex, tap_.allmulti); !st) return attachFailure(st);
+  if (auto st = deps_.links.setMulticast(vf.ifindex, tapMulticast_); !st) return attachFailure(st);
+  // 6. Bring the VF up, then open its port; the switch follows on success.
+  if (auto st = deps_.links.setUp(vf.ifindex, tap_.up); !st) return attachFailure(st);
+  if (auto st = deps_.datapath.openVfPort(vf, generation_); !st) return attachFailure(st);
+  lastError_.clear();
+  return PairEvent::AttachSucceeded;
+}
+
+void Pair::rollbackAttach() {
+  if (savedTapCaps_) {
+    if (deps_.tap.applyCapabilities(*savedTapCaps_)) appliedCaps_ = *savedTapCaps_;
+    savedTapCaps_.reset();
+  }
+  if (clampedMtu_) {
+    const auto from = clampedMtu_->first;
+    if (deps_.tap.setMtu(from)) tap_.mtu = from;
+    (void)deps_.links.setMtu(synthetic_.ifindex, from);
+    clampedMtu_.reset();
+  }
+  if (vf_ && !vfGone_) (void)deps_.links.releaseBackend(vf_->ifindex);
+}
+
+void Pair::switchTx(PathKind path) {
+  if (txPath_ == path) return;
+  deps_.datapath.switchTx(path);
+  txPath_ = path;
+  switchedNow_ = true;
+  if (path == PathKind::Vf) vfHadTx_ = true;
+  log_->info("{}: TX now on {} ({})", config_.name, pathName(path),
+             path == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname);
+}
+
+bool Pair::vfUsable() const {
+  return vf_ && !vfGone_ && vf_->up && vf_->carrier && deps_.datapath.hasVfPort() && !retiring_;
+}
+
+void Pair::updateCarrier() {
+  const bool want = txPath_ == PathKind::Vf ? vfUsable() : synthetic_.carrier;
+  if (carrier_ && *carrier_ == want) return;
+  if (auto st = deps_.tap.setCarrier(want); !st) {
+    log_->warn("{}: carrier: {}", config_.name, st.error().describe());
+    return;
+  }
+  carrier_ = want;
+}
+
+void Pair::refreshVfCapabilities() {
+  auto caps = deps_.links.readCapabilities(vf_->ifindex);
+  if (!caps || *caps == vfCaps_) return;
+  vfCaps_ = *caps;
+  const Capabilities merged = intersect(syntheticCaps_, vfCaps_);
+  if (merged == appliedCaps_) return;
+  if (auto st = deps_.tap.applyCapabilities(merged); !st) {
+    setError(st.error().describe());
+    return;
+  }
+  appliedCaps_ = merged;
+  log_->info("{}: VF {} capabilities changed; TAP now advertises {} offloads", config_.name,
+             vf_->ifname, merged.offloads.names().size());
+}
+
+std::vector<int> Pair::controlTargets() const {
+  std::vector<int> targets;
+  if (vf_ && !vfGone_ && state_ == PairState::Active) targets.push_back(vf_->ifindex);
+  targets.push_back(synthetic_.ifindex);
+  return targets;
+}
+
+void Pair::forwardTapChange(const LinkInfo& now) {
+  const LinkInfo before = tap_;
+  tap_.carrier = now.carrier;
+  tap_.running = now.running;
+  const auto targets = controlTargets();
+
+  // Applies one setting VF first, then the synthetic; on a refusal, undoes
+  // what was applied and sets the TAP back.
+  auto forward = [&](const char* what, auto apply, auto oldValue, auto newValue,
+                     auto restoreTap) -> bool {
+    std::vector<int> done;
+    for (int target : targets) {
+      if (auto st = apply(target, newValue); !st) {
+        for (int d : done) (void)apply(d, oldValue);
+        (void)restoreTap(oldValue);
+        ++controlOpRollbacks_;
+        const std::string who = vf_ && target == vf_->ifindex ? vf_->ifname : synthetic_.ifname;
+        setError(std::string(what) + " refused by " + who + ": " + st.error().describe());
+        log_->warn("{}: {} change on {} refused by {} ({}); {} set back", config_.name, what,
+                   config_.name, who, st.error().describe(), config_.name);
+        return false;
+      }
+      done.push_back(target);
+    }
+    return true;
+  };
+
+  if (now.mtu != before.mtu) {
+    const bool ok = forward(
+        "mtu", [&](int i, std::uint32_t v) { return deps_.links.setMtu(i, v); }, before.mtu,
+        now.mtu, [&](std::uint32_t v) { return deps_.tap.setMtu(v); });
+    if (ok) {
+      tap_.mtu = now.mtu;
+      clampedMtu_.reset();  // the user chose an MTU: nothing to restore later
+    }
+  }
+  if (now.up != before.up) {
+    // The TAP's IFF_UP cannot be set back from here without fighting the
+    // user; a refusal is logged and counted only.
+    for (int target : targets) {
+      if (auto st = deps_.links.setUp(target, now.up); !st) {
+        ++controlOpRollbacks_;
+        log_->warn("{}: up={} not mirrored: {}", config_.name, now.up, st.error().describe());
+      }
+    }
+    tap_.up = now.up;
+  }
+  if (now.promisc != before.promisc) {
+    if (forward(
+            "promisc", [&](int i, bool v) { return deps_.links.setPromisc(i, v); }, before.promisc,
+            now.promisc, [](bool) { return Status::ok(); }))
+      tap_.promisc = now.promisc;
+  }
+  if (now.allmulti != before.allmulti) {
+    if (forward(
+            "allmulti", [&](int i, bool v) { return deps_.links.setAllmulti(i, v); },
+            before.allmulti, now.allmulti, [](bool) { return Status::ok(); }))
+      tap_.allmulti = now.allmulti;
+  }
+}
+
+void Pair::setError(const std::string& e) { lastError_ = e; }
+
+void Pair::reconfigure(const PairConfig& next) {
+  owner_.check();
+  config_.attachWait = next.attachWait;
+  config_.announceCount = next.announceCount;
+  config_.onSwitch = next.onSwitch;
+  config_.hookTimeout = next.hookTimeout;
+  config_.drainGrace = next.drainGrace;
+  config_.vfMtuPolicy = next.vfMtuPolicy;
+  config_.carrierUpDelay = next.carrierUpDelay;
+}
+
+PairStatus Pair::status() const {
+  owner_.check();
+  PairStatus s;
+  s.name = config_.name;
+  s.tap = config_.name;
+  s.transparent = config_.transparent;
+  s.state = state_;
+  s.active = txPath_;
+  s.synthetic = {synthetic_.ifname, synthetic_.ifindex, synthetic_.carrier, "packet"};
+  if (vf_) {
+    s.vf = PairStatus::Backend{vf_->ifname, vf_->ifindex, vf_->carrier && !vfGone_,
+                               deps_.datapath.hasVfPort() ? deps_.datapath.vfMechanism() : ""};
+  }
+  s.caps = appliedCaps_;
+  s.mtu = tap_.mtu;
+  s.syntheticCounters = deps_.datapath.liveCounters(PathKind::Synthetic);
+  s.vfCounters = vfAccumulator_.total(
+      deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});
+  s.switches = switches_;
+  s.held = held_;
+  s.generation = generation_;
+  s.attachFailures = attachFailures_;
+  s.illegalTransitions = illegalTransitions_;
+  s.refusedVfs = refusedVfs_;
+  s.controlOpRollbacks = controlOpRollbacks_;
+  s.lastSwitchUnixMs = lastSwitchUnixMs_;
+  s.lastError = lastError_;
+  return s;
+}
+
+}  // namespace tvf

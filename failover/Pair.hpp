@@ -1,0 +1,194 @@
+// One synthetic/VF pair: the engine that runs the transition table and
+// executes its actions against LinkControl, TapFront, Datapath and
+// PathAnnouncer. It also forwards control operations made on the TAP
+// (MTU, up/down, promisc, allmulti, multicast) to the backends, VF first,
+// with rollback.
+//
+// Thread: the control thread owns it; every public method checks that.
+// Counters kept: switches, attach failures, illegal transitions, refused
+// VFs, control-op rollbacks, per-path traffic (with the VF fold).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "CounterAccumulator.hpp"
+#include "EventBus.hpp"
+#include "PairStateMachine.hpp"
+#include "ThreadOwner.hpp"
+#include "tvf/Capabilities.hpp"
+#include "tvf/Clock.hpp"
+#include "tvf/Config.hpp"
+#include "tvf/LinkEvent.hpp"
+#include "tvf/PairEnvironment.hpp"
+#include "tvf/PairState.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tvf {
+
+struct PairStatus {
+  struct Backend {
+    std::string ifname;
+    int ifindex = 0;
+    bool carrier = false;
+    std::string datapath;  // VF only: "packet" / "verbs"
+  };
+  std::string name;
+  std::string tap;
+  bool transparent = true;
+  PairState state = PairState::NoVf;
+  PathKind active = PathKind::Synthetic;
+  Backend synthetic;
+  std::optional<Backend> vf;
+  Capabilities caps;
+  std::uint32_t mtu = 0;
+  PathCounters syntheticCounters;
+  PathCounters vfCounters;
+  std::uint64_t switches = 0;
+  bool held = false;
+  std::uint64_t generation = 0;
+  std::uint64_t attachFailures = 0;
+  std::uint64_t illegalTransitions = 0;
+  std::uint64_t refusedVfs = 0;
+  std::uint64_t controlOpRollbacks = 0;
+  std::int64_t lastSwitchUnixMs = 0;
+  std::string lastError;
+};
+
+struct PairDeps {
+  LinkControl& links;
+  TapFront& tap;
+  Datapath& datapath;
+  PathAnnouncer& announcer;
+  const Clock& clock;
+  EventBus& bus;
+};
+
+class Pair {
+ public:
+  Pair(PairConfig config, PairDeps deps);
+  ~Pair();
+  Pair(const Pair&) = delete;
+  Pair& operator=(const Pair&) = delete;
+
+  // Takes the synthetic (already claimed by the caller) and the TAP's
+  // current link state; applies the synthetic's capabilities to the TAP and
+  // mirrors the TAP's MTU and flags to the synthetic.
+  Status start(const LinkInfo& synthetic, const LinkInfo& tap);
+
+  // A VF candidate (already matched by vf/VfMatcher) was added or changed.
+  void onVfCandidate(const LinkInfo& vf);
+  // Any link left the namespace.
+  void onLinkRemoved(int ifindex);
+  // The synthetic, the TAP or the VF changed (carrier, MTU, flags, features).
+  void onLinkChanged(const LinkInfo& link);
+  // The TAP's link-layer multicast list changed.
+  void onTapMulticast(const std::vector<MacAddress>& groups);
+  // A worker reported a path failure on the VF port of `generation`.
+  void onPortError(std::uint64_t generation, int err);
+  // Every worker stopped using the VF port; its final counters.
+  void onVfPortRetired(const PathCounters& finalCounters);
+
+  // tvfctl detach: TX to the synthetic, announce, drain, retire, hold.
+  void plannedDetach();
+  // tvfctl attach [IFNAME]: end a hold or retry a failure.
+  Status requestAttach(const std::optional<std::string>& ifname);
+  // True once a planned detach has fully completed (for detach --wait).
+  bool detachComplete() const;
+
+  // Deadlines (attach wait, drain grace) run through the Clock.
+  std::optional<Clock::TimePoint> nextDeadline() const;
+  void onTick();
+
+  PairStatus status() const;
+  // SIGHUP: takes the new values of the fields that may change at runtime
+  // (attach wait, announce count, hook, drain, MTU policy).
+  void reconfigure(const PairConfig& next);
+  const PairConfig& config() const { return config_; }
+  PairState state() const { return state_; }
+  PathKind txPath() const { return txPath_; }
+  std::uint64_t generation() const { return generation_; }
+  const std::optional<LinkInfo>& vf() const { return vf_; }
+  int syntheticIndex() const { return synthetic_.ifindex; }
+  MacAddress mac() const { return synthetic_.mac; }
+  int tapIndex() const { return tap_.ifindex; }
+
+ private:
+  enum class DeadlineKind { AttachWait, Drain, CarrierUp };
+  struct Deadline {
+    Clock::TimePoint at;
+    DeadlineKind kind;
+    std::uint64_t generation;
+  };
+
+  void dispatch(PairEvent event);
+  void run(PairEvent event);
+  void execute(PairAction action);
+  PairEvent performAttach();
+  PairEvent attachFailure(const Status& st);
+  void rollbackAttach();
+  void switchTx(PathKind path);
+  void offerCandidate();
+  void updateCarrier();
+  bool vfUsable() const;
+  void refreshVfCapabilities();
+  void forwardTapChange(const LinkInfo& now);
+  std::vector<int> controlTargets() const;
+  void setError(const std::string& e);
+
+  PairConfig config_;
+  PairDeps deps_;
+  ThreadOwner owner_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  PairState state_ = PairState::NoVf;
+  std::deque<PairEvent> queue_;  // events raised while actions run
+  bool dispatching_ = false;
+  std::uint64_t generation_ = 0;  // bumped for every VF the pair takes up
+
+  LinkInfo synthetic_;
+  Capabilities syntheticCaps_;
+  LinkInfo tap_;  // the TAP as tvf last applied / accepted it
+  std::vector<MacAddress> tapMulticast_;
+  Capabilities appliedCaps_;  // what the TAP advertises now
+  std::optional<Capabilities> savedTapCaps_;
+  std::optional<std::pair<std::uint32_t, std::uint32_t>> clampedMtu_;  // from, to
+
+  std::optional<LinkInfo> vf_;  // the VF waited for / attached
+  bool vfGone_ = false;
+  Capabilities vfCaps_;
+  std::map<int, LinkInfo> candidates_;  // every matching VF present
+  std::optional<LinkInfo> offered_;     // the candidate of the event in flight
+  bool held_ = false;
+  std::optional<std::string> preferredIfname_;
+
+  PathKind txPath_ = PathKind::Synthetic;
+  bool switchedNow_ = false;  // the current transition really moved TX
+  bool vfHadTx_ = false;      // TX has used this VF since it attached: later returns wait carrier_up_delay
+  std::optional<bool> carrier_;
+  bool retiring_ = false;
+  std::optional<Deadline> deadline_;
+  PathCounters retiredCounters_;
+
+  CounterAccumulator vfAccumulator_;
+  std::uint64_t switches_ = 0;
+  std::uint64_t attachFailures_ = 0;
+  std::uint64_t illegalTransitions_ = 0;
+  std::uint64_t refusedVfs_ = 0;
+  std::uint64_t controlOpRollbacks_ = 0;
+  std::int64_t lastSwitchUnixMs_ = 0;
+  std::string lastError_;
+};
+
+using PairPtr = std::unique_ptr<Pair>;
+
+}  // namespace tvf

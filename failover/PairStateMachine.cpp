@@ -1,0 +1,113 @@
+#include "PairStateMachine.hpp"
+
+namespace tvf {
+namespace {
+
+using S = PairState;
+using E = PairEvent;
+using A = PairAction;
+
+// Leaving a working VF: TX first, then tell the network, then tear down.
+#define TVF_LEAVE_VF A::SwitchTxToSynthetic, A::Announce, A::RunSwitchHook, A::CountSwitch
+
+const std::vector<TableRow> kTable = {
+    // NoVf
+    {S::NoVf, E::VfAppeared, {S::Waiting, {A::StartAttachWait}}},
+    {S::NoVf, E::VfVanished, {S::NoVf, {A::ForgetVf}}},
+    {S::NoVf, E::PlannedDetach, {S::NoVf, {A::Hold}}},
+    {S::NoVf, E::AttachRequested, {S::NoVf, {A::ReleaseHold, A::OfferCandidate}}},
+    // Waiting: attach_wait lets udev renames and driver setup settle.
+    {S::Waiting, E::AttachWaitElapsed, {S::Attaching, {A::Attach}}},
+    {S::Waiting, E::VfVanished, {S::NoVf, {A::CancelAttachWait, A::ForgetVf, A::OfferCandidate}}},
+    {S::Waiting, E::VfAppeared, {S::Waiting, {A::RefuseSecondVf}}},
+    {S::Waiting, E::PlannedDetach, {S::NoVf, {A::CancelAttachWait, A::Hold}}},
+    {S::Waiting, E::AttachRequested, {S::Waiting, {}}},
+    // Attaching
+    {S::Attaching, E::AttachSucceeded,
+     {S::Active, {A::SwitchTxToVf, A::Announce, A::RunSwitchHook, A::CountSwitch}}},
+    {S::Attaching, E::AttachFailed, {S::Failed, {A::RollbackAttach}}},
+    {S::Attaching, E::VfVanished, {S::NoVf, {A::ForgetVf, A::RollbackAttach, A::OfferCandidate}}},
+    {S::Attaching, E::VfAppeared, {S::Attaching, {A::RefuseSecondVf}}},
+    // Active
+    {S::Active, E::VfVanished, {S::Detaching, {A::ForgetVf, TVF_LEAVE_VF, A::RetireVfPort}}},
+    {S::Active, E::PortError, {S::Detaching, {TVF_LEAVE_VF, A::RetireVfPort}}},
+    {S::Active, E::PlannedDetach, {S::Detaching, {A::Hold, TVF_LEAVE_VF, A::StartDrain}}},
+    {S::Active, E::VfAppeared, {S::Active, {A::RefuseSecondVf}}},
+    {S::Active, E::AttachRequested, {S::Active, {}}},
+    {S::Active, E::VfCarrierLost, {S::Active, {TVF_LEAVE_VF}}},
+    {S::Active, E::VfCarrierRestored,
+     {S::Active, {A::SwitchTxToVf, A::Announce, A::RunSwitchHook, A::CountSwitch}}},
+    // Detaching
+    {S::Detaching, E::DrainElapsed, {S::Detaching, {A::RetireVfPort}}},
+    {S::Detaching, E::VfPortRetired,
+     {S::NoVf, {A::FoldCounters, A::RestoreTap, A::ReleaseVf, A::OfferCandidate}}},
+    {S::Detaching, E::VfVanished, {S::Detaching, {A::ForgetVf, A::RetireVfPort}}},
+    {S::Detaching, E::PortError, {S::Detaching, {A::RetireVfPort}}},
+    {S::Detaching, E::VfAppeared, {S::Detaching, {A::RefuseSecondVf}}},
+    {S::Detaching, E::PlannedDetach, {S::Detaching, {A::Hold}}},
+    {S::Detaching, E::VfCarrierLost, {S::Detaching, {}}},
+    {S::Detaching, E::VfCarrierRestored, {S::Detaching, {}}},
+    // Failed: the VF stays untaken until it leaves or an attach is asked for.
+    {S::Failed, E::VfVanished, {S::NoVf, {A::ForgetVf, A::OfferCandidate}}},
+    {S::Failed, E::AttachRequested, {S::Waiting, {A::ReleaseHold, A::StartAttachWait}}},
+    {S::Failed, E::PlannedDetach, {S::Failed, {A::Hold}}},
+    {S::Failed, E::VfAppeared, {S::Failed, {A::RefuseSecondVf}}},
+};
+
+#undef TVF_LEAVE_VF
+
+}  // namespace
+
+const std::vector<TableRow>& transitionTable() { return kTable; }
+
+std::optional<Transition> lookupTransition(PairState state, PairEvent event) {
+  for (const auto& row : kTable) {
+    if (row.from == state && row.event == event) return row.to;
+  }
+  return std::nullopt;
+}
+
+std::string_view eventName(PairEvent e) {
+  switch (e) {
+    case E::VfAppeared: return "vf-appeared";
+    case E::VfVanished: return "vf-vanished";
+    case E::AttachWaitElapsed: return "attach-wait-elapsed";
+    case E::AttachSucceeded: return "attach-succeeded";
+    case E::AttachFailed: return "attach-failed";
+    case E::PlannedDetach: return "planned-detach";
+    case E::AttachRequested: return "attach-requested";
+    case E::PortError: return "port-error";
+    case E::DrainElapsed: return "drain-elapsed";
+    case E::VfPortRetired: return "vf-port-retired";
+    case E::VfCarrierLost: return "vf-carrier-lost";
+    case E::VfCarrierRestored: return "vf-carrier-restored";
+  }
+  return "?";
+}
+
+std::string_view actionName(PairAction a) {
+  switch (a) {
+    case A::StartAttachWait: return "start-attach-wait";
+    case A::CancelAttachWait: return "cancel-attach-wait";
+    case A::Attach: return "attach";
+    case A::RollbackAttach: return "rollback-attach";
+    case A::RefuseSecondVf: return "refuse-second-vf";
+    case A::ForgetVf: return "forget-vf";
+    case A::SwitchTxToVf: return "switch-tx-to-vf";
+    case A::SwitchTxToSynthetic: return "switch-tx-to-synthetic";
+    case A::Announce: return "announce";
+    case A::RunSwitchHook: return "run-switch-hook";
+    case A::CountSwitch: return "count-switch";
+    case A::StartDrain: return "start-drain";
+    case A::RetireVfPort: return "retire-vf-port";
+    case A::FoldCounters: return "fold-counters";
+    case A::RestoreTap: return "restore-tap";
+    case A::ReleaseVf: return "release-vf";
+    case A::Hold: return "hold";
+    case A::ReleaseHold: return "release-hold";
+    case A::OfferCandidate: return "offer-candidate";
+  }
+  return "?";
+}
+
+}  // namespace tvf

@@ -1,0 +1,69 @@
+// The pair lifecycle as data: PairState x PairEvent -> next state + actions.
+// Pure: the table is looked up, never executed here (Pair executes actions).
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "tvf/PairState.hpp"
+
+namespace tvf {
+
+enum class PairEvent {
+  VfAppeared,         // a matching VF candidate was offered to the pair
+  VfVanished,         // the pair's VF left (netlink DELLINK or netns move)
+  AttachWaitElapsed,  // attach_wait passed for the current generation
+  AttachSucceeded,
+  AttachFailed,
+  PlannedDetach,      // tvfctl detach (before a migration)
+  AttachRequested,    // tvfctl attach: end a planned detach or retry a failure
+  PortError,          // a worker saw ENXIO / ENETDOWN / ENODEV on the VF port
+  DrainElapsed,       // the planned detach's RX grace period passed
+  VfPortRetired,      // every worker stopped using the VF port
+  VfCarrierLost,      // the attached VF lost carrier (not a detach)
+  VfCarrierRestored,
+};
+
+enum class PairAction {
+  StartAttachWait,
+  CancelAttachWait,
+  Attach,                // claim, intersect, MTU, flags, up, open port
+  RollbackAttach,        // undo a partial attach
+  RefuseSecondVf,
+  ForgetVf,              // the VF is gone: nothing to release
+  SwitchTxToVf,
+  SwitchTxToSynthetic,
+  Announce,              // gratuitous ARP / unsolicited NA on the new path
+  RunSwitchHook,
+  CountSwitch,
+  StartDrain,
+  RetireVfPort,
+  FoldCounters,
+  RestoreTap,
+  ReleaseVf,
+  Hold,                  // a planned detach: take no VF until attach
+  ReleaseHold,
+  OfferCandidate,        // back in NoVf: offer a remaining candidate VF
+};
+
+std::string_view eventName(PairEvent e);
+std::string_view actionName(PairAction a);
+
+struct Transition {
+  PairState next;
+  std::vector<PairAction> actions;
+};
+
+// The transition for (state, event), or nullopt when it is illegal.
+std::optional<Transition> lookupTransition(PairState state, PairEvent event);
+
+// Every legal (state, event) pair, for tests and documentation.
+struct TableRow {
+  PairState from;
+  PairEvent event;
+  Transition to;
+};
+const std::vector<TableRow>& transitionTable();
+
+}  // namespace tvf

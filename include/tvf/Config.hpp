@@ -1,0 +1,55 @@
+// The daemon's configuration: immutable value types with documented defaults.
+// Parsed from YAML by src/ConfigLoader; conf/tvf.yaml explains every key.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tvf/MacAddress.hpp"
+
+namespace tvf {
+
+enum class VfDatapath { Auto, Packet, Verbs };
+// What to do when a VF cannot take the TAP's MTU at attach time.
+enum class VfMtuPolicy {
+  Refuse,  // do not attach; the pair stays on the synthetic (default)
+  Clamp,   // lower the TAP's MTU to what the VF accepts, then attach
+};
+enum class LogLevel { Trace, Debug, Info, Warn, Error };
+
+struct PairConfig {
+  std::string name;                       // the TAP interface the OS uses
+  std::string synthetic;                  // interface name, or empty when syntheticMac is set
+  std::optional<MacAddress> syntheticMac; // from "mac:xx:xx:..."
+  bool transparent = true;                // false: the VF is left to the OS
+  std::chrono::milliseconds attachWait{2000};
+  VfDatapath vfDatapath = VfDatapath::Auto;
+  unsigned queues = 1;
+  bool persist = true;
+  unsigned announceCount = 3;
+  std::string onSwitch;                   // hook: PAIR NEWPATH IFNAME
+  std::chrono::milliseconds drainGrace{200};  // VF RX drained after a planned detach
+  VfMtuPolicy vfMtuPolicy = VfMtuPolicy::Refuse;
+  std::chrono::milliseconds hookTimeout{5000};
+  // A VF whose carrier came back gets TX again only after this long (like
+  // bonding's updelay): the switch port behind it may lag its link.
+  std::chrono::milliseconds carrierUpDelay{2000};
+
+  // How the synthetic is named in logs: the name, or "mac:..."
+  std::string syntheticSpec() const {
+    return syntheticMac ? "mac:" + syntheticMac->toString() : synthetic;
+  }
+};
+
+struct Config {
+  std::string controlSocket = "/run/tvf/tvf.sock";
+  std::string controlGroup;  // empty: root only
+  LogLevel logLevel = LogLevel::Info;
+  std::vector<PairConfig> pairs;
+};
+
+inline constexpr const char* kDefaultControlSocket = "/run/tvf/tvf.sock";
+
+}  // namespace tvf

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing and builds, then runs the
+# live-migration demo against the real tvfd in network namespaces it makes
+# (and removes): live progress, a summary table and a PNG timeline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+build/tvfd --config conf/tvf.yaml --check
+exec python3 scripts/demo.py

@@ -1,0 +1,324 @@
+#include "BackendClaim.hpp"
+
+#include <net/if.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/pkt_cls.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+
+#include <cstring>
+#include <fstream>
+#include <filesystem>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "Log.hpp"
+#include "UniqueFd.hpp"
+
+namespace tvf {
+namespace {
+
+// Our filter's identity on the clsact ingress hook.
+constexpr std::uint32_t kFilterHandle = 0x7476;  // "tv"
+constexpr std::uint32_t kFilterPriority = 1;
+
+std::string ifnameOf(int ifindex) {
+  char buf[IF_NAMESIZE] = {};
+  return if_indextoname(static_cast<unsigned>(ifindex), buf) ? buf : "";
+}
+
+bool isIpv6LinkLocal(const ifaddrmsg* ifa, const nlmsghdr* h) {
+  if (ifa->ifa_family != AF_INET6) return false;
+  nlattr* tb[IFA_MAX + 1] = {};
+  if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0) return false;
+  nlattr* a = tb[IFA_ADDRESS] ? tb[IFA_ADDRESS] : tb[IFA_LOCAL];
+  if (!a || nla_len(a) != 16) return false;
+  const auto* b = static_cast<const std::uint8_t*>(nla_data(a));
+  return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+}
+
+}  // namespace
+
+std::string ipv6SysctlPath(const std::string& ifname, const char* key) {
+  return "/proc/sys/net/ipv6/conf/" + ifname + "/" + key;
+}
+
+Result<std::string> readSysctl(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{errno ? errno : ENOENT, "read " + path};
+  std::string v;
+  std::getline(in, v);
+  return v;
+}
+
+Status writeSysctl(const std::string& path, const std::string& value) {
+  std::ofstream out(path);
+  if (!out) return Status::fail(errno ? errno : ENOENT, "open " + path);
+  out << value << "\n";
+  out.flush();
+  if (!out) return Status::fail(EIO, "write " + path);
+  return Status::ok();
+}
+
+namespace {
+
+std::string toHex(const std::vector<std::uint8_t>& b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (auto x : b) {
+    s += d[x >> 4];
+    s += d[x & 15];
+  }
+  return s;
+}
+
+std::vector<std::uint8_t> fromHex(const std::string& s) {
+  std::vector<std::uint8_t> b;
+  for (std::size_t i = 0; i + 1 < s.size(); i += 2) b.push_back(static_cast<std::uint8_t>(std::stoi(s.substr(i, 2), nullptr, 16)));
+  return b;
+}
+
+}  // namespace
+
+BackendClaimer::BackendClaimer(NetlinkRequester& nl, std::string stateFile)
+    : nl_(nl), stateFile_(std::move(stateFile)), log_(moduleLogger("claim")) {
+  if (stateFile_.empty()) return;
+  std::ifstream in(stateFile_);
+  if (!in) return;
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) {
+    log_->warn("ignoring unreadable claim records in {}", stateFile_);
+    return;
+  }
+  for (const auto& r : j) {
+    try {
+      Claim c;
+      c.ifname = r.at("ifname").get<std::string>();
+      for (const auto& a : r.at("addresses")) c.addresses.push_back(fromHex(a.get<std::string>()));
+      c.disableIpv6 = r.at("disable_ipv6").get<std::string>();
+      c.createdClsact = r.at("created_clsact").get<bool>();
+      c.filterAttached = true;
+      if (r.contains("mtu")) {
+        LinkInfo l;
+        l.ifname = c.ifname;
+        l.mtu = r.at("mtu").get<std::uint32_t>();
+        l.up = r.at("up").get<bool>();
+        l.promisc = r.at("promisc").get<bool>();
+        l.allmulti = r.at("allmulti").get<bool>();
+        c.before = l;
+      }
+      inherited_[r.at("ifindex").get<int>()] = std::move(c);
+    } catch (const std::exception& e) {
+      log_->warn("ignoring a bad claim record in {}: {}", stateFile_, e.what());
+    }
+  }
+  if (!inherited_.empty())
+    log_->info("{} claim record(s) inherited from a previous run ({})", inherited_.size(), stateFile_);
+}
+
+void BackendClaimer::saveRecords() const {
+  if (stateFile_.empty()) return;
+  nlohmann::json j = nlohmann::json::array();
+  auto add = [&](int ifindex, const Claim& c) {
+    nlohmann::json r = {{"ifindex", ifindex},
+                        {"ifname", c.ifname},
+                        {"disable_ipv6", c.disableIpv6},
+                        {"created_clsact", c.createdClsact},
+                        {"addresses", nlohmann::json::array()}};
+    for (const auto& a : c.addresses) r["addresses"].push_back(toHex(a));
+    if (c.before) {
+      r["mtu"] = c.before->mtu;
+      r["up"] = c.before->up;
+      r["promisc"] = c.before->promisc;
+      r["allmulti"] = c.before->allmulti;
+    }
+    j.push_back(r);
+  };
+  for (const auto& [i, c] : claims_) add(i, c);
+  for (const auto& [i, c] : inherited_)
+    if (!claims_.count(i)) add(i, c);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(stateFile_).parent_path(), ec);
+  const std::string tmp = stateFile_ + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << j.dump(1) << "\n";
+  }
+  std::filesystem::rename(tmp, stateFile_, ec);
+  if (ec) log_->warn("cannot write claim records {}: {}", stateFile_, ec.message());
+}
+
+std::optional<BackendClaimer::Claim> BackendClaimer::takeRecord(int ifindex, const std::string& ifname) {
+  auto it = inherited_.find(ifindex);
+  if (it == inherited_.end()) return std::nullopt;
+  Claim c = std::move(it->second);
+  inherited_.erase(it);
+  // An ifindex is never reused while the netdev lives; a rename is fine.
+  c.ifname = ifname;
+  return c;
+}
+
+BackendClaimer::~BackendClaimer() = default;
+
+Status BackendClaimer::claim(int ifindex) {
+  if (claims_.count(ifindex)) return Status::ok();
+  const std::string ifname = ifnameOf(ifindex);
+  if (ifname.empty()) return Status::fail(ENODEV, "claim ifindex " + std::to_string(ifindex));
+  if (auto inherited = takeRecord(ifindex, ifname)) {
+    // Claimed by a previous run that did not release it: keep what that run
+    // saved, make sure the claim still holds, and record it as ours.
+    Claim c = std::move(*inherited);
+    (void)writeSysctl(ipv6SysctlPath(ifname, "disable_ipv6"), "1");
+    const bool created = c.createdClsact;
+    if (auto a = attachIngressDrop(ifindex, c); !a) return a;
+    c.createdClsact = created || c.createdClsact;
+    log_->info("re-claimed {} (ifindex {}) from a previous run", ifname, ifindex);
+    claims_[ifindex] = std::move(c);
+    saveRecords();
+    return Status::ok();
+  }
+  Claim c;
+  c.ifname = ifname;
+
+  if (auto l = nl_.getLink(ifindex)) c.before = *l;
+
+  // 1. Save and remove its addresses.
+  std::vector<std::vector<std::uint8_t>> found;
+  auto st = nl_.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWADDR) return;
+    const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(h));
+    if (static_cast<int>(ifa->ifa_index) != ifindex) return;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(h);
+    std::vector<std::uint8_t> bytes(p, p + h->nlmsg_len);
+    found.push_back(std::move(bytes));
+  }, "address dump");
+  if (!st) return st;
+  for (auto& bytes : found) {
+    auto* h = reinterpret_cast<nlmsghdr*>(bytes.data());
+    const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(h));
+    if (!isIpv6LinkLocal(ifa, h)) c.addresses.push_back(bytes);
+    std::vector<std::uint8_t> del = bytes;
+    auto* dh = reinterpret_cast<nlmsghdr*>(del.data());
+    dh->nlmsg_type = RTM_DELADDR;
+    NlMsgPtr msg(nlmsg_convert(dh));
+    if (auto d = nl_.request(msg.get(), "remove address from " + c.ifname); !d && d.code() != EADDRNOTAVAIL)
+      log_->warn("{}", d.error().describe());
+  }
+
+  // 2. IPv6 off: no SLAAC, no DAD clash on the shared MAC.
+  const auto path = ipv6SysctlPath(c.ifname, "disable_ipv6");
+  if (auto v = readSysctl(path)) {
+    c.disableIpv6 = *v;
+    if (auto w = writeSysctl(path, "1"); !w) log_->warn("{}", w.error().describe());
+  }
+
+  // 3. Drop stack ingress after the packet taps.
+  if (auto a = attachIngressDrop(ifindex, c); !a) {
+    if (!c.disableIpv6.empty()) (void)writeSysctl(path, c.disableIpv6);
+    return a;
+  }
+  log_->info("claimed {} (ifindex {}): {} address(es) saved, ipv6 off, ingress dropped", c.ifname,
+             ifindex, c.addresses.size());
+  claims_[ifindex] = std::move(c);
+  saveRecords();
+  return Status::ok();
+}
+
+Status BackendClaimer::attachIngressDrop(int ifindex, Claim& c) {
+  bpf_insn prog[2] = {};
+  prog[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+  prog[0].dst_reg = BPF_REG_0;
+  prog[0].imm = TC_ACT_SHOT;
+  prog[1].code = BPF_JMP | BPF_EXIT;
+  LIBBPF_OPTS(bpf_prog_load_opts, lopts);
+  int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "tvf_drop", "GPL", prog, 2, &lopts);
+  if (fd < 0) return Status::fail(-fd, "load ingress drop program");
+  UniqueFd progFd(fd);
+
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+  int r = bpf_tc_hook_create(&hook);
+  if (r == 0) {
+    c.createdClsact = true;
+  } else if (r != -EEXIST) {
+    return Status::fail(-r, "create clsact on " + c.ifname);
+  }
+  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = progFd.get(), .flags = BPF_TC_F_REPLACE,
+              .handle = kFilterHandle, .priority = kFilterPriority);
+  r = bpf_tc_attach(&hook, &opts);
+  if (r < 0) {
+    if (c.createdClsact) {
+      hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+      bpf_tc_hook_destroy(&hook);
+    }
+    return Status::fail(-r, "attach ingress drop on " + c.ifname);
+  }
+  c.filterAttached = true;
+  return Status::ok();
+}
+
+void BackendClaimer::detachIngressDrop(int ifindex, Claim& c) {
+  LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+  if (c.createdClsact) {
+    hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+    if (int r = bpf_tc_hook_destroy(&hook); r < 0 && r != -ENOENT)
+      log_->warn("remove clsact from {}: {}", c.ifname, std::strerror(-r));
+  } else if (c.filterAttached) {
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kFilterHandle, .priority = kFilterPriority);
+    if (int r = bpf_tc_detach(&hook, &opts); r < 0 && r != -ENOENT)
+      log_->warn("detach ingress drop from {}: {}", c.ifname, std::strerror(-r));
+  }
+}
+
+Status BackendClaimer::release(int ifindex) {
+  auto it = claims_.find(ifindex);
+  if (it == claims_.end()) return Status::ok();
+  Claim c = std::move(it->second);
+  claims_.erase(it);
+  saveRecords();
+  const std::string now = ifnameOf(ifindex);
+  if (now.empty()) return Status::ok();  // gone: nothing left to restore
+  c.ifname = now;                        // renamed while claimed
+  // MTU and flags first (a link restored down gets no IPv6 link-local
+  // address when IPv6 comes back), then the ingress drop, IPv6, addresses.
+  if (c.before) {
+    if (auto link = nl_.getLink(ifindex)) {
+      if (link->mtu != c.before->mtu) (void)nl_.setU32(ifindex, IFLA_MTU, c.before->mtu, "restore mtu on " + c.ifname);
+      unsigned flags = 0;
+      if (c.before->up) flags |= IFF_UP;
+      if (c.before->promisc) flags |= IFF_PROMISC;
+      if (c.before->allmulti) flags |= IFF_ALLMULTI;
+      if (auto st = nl_.setFlags(ifindex, flags, IFF_UP | IFF_PROMISC | IFF_ALLMULTI, "restore flags on " + c.ifname); !st)
+        log_->warn("{}", st.error().describe());
+    }
+  }
+  detachIngressDrop(ifindex, c);
+  if (!c.disableIpv6.empty()) {
+    if (auto w = writeSysctl(ipv6SysctlPath(c.ifname, "disable_ipv6"), c.disableIpv6); !w)
+      log_->warn("{}", w.error().describe());
+  }
+  for (auto& bytes : c.addresses) {
+    auto* h = reinterpret_cast<nlmsghdr*>(bytes.data());
+    h->nlmsg_type = RTM_NEWADDR;
+    h->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+    NlMsgPtr msg(nlmsg_convert(h));
+    if (auto a = nl_.request(msg.get(), "restore address on " + c.ifname); !a)
+      log_->warn("{}", a.error().describe());
+  }
+  log_->info("released {} (ifindex {})", c.ifname, ifindex);
+  return Status::ok();
+}
+
+void BackendClaimer::releaseAll() {
+  while (!claims_.empty()) (void)release(claims_.begin()->first);
+  // Records of netdevs this run never met again (a VF unplugged while the
+  // daemon was down) are dropped: there is nothing left to restore.
+  inherited_.clear();
+  saveRecords();
+}
+
+}  // namespace tvf

@@ -1,0 +1,64 @@
+// Claims a backend netdev so the kernel stack never handles its traffic
+// twice: its addresses are removed, IPv6 is disabled on it, and a clsact
+// ingress cls_bpf program (two instructions: return TC_ACT_SHOT), attached
+// with libbpf's TC API, drops every frame after the packet taps saw it.
+// release() restores the addresses, the disable_ipv6 value and the qdisc.
+//
+// Thread: the control thread. Counters: claims and releases.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "NetlinkRequester.hpp"
+#include "tvf/Result.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tvf {
+
+class BackendClaimer {
+ public:
+  // `stateFile`: where claim records are kept so that a daemon restarted
+  // after SIGKILL restores what was there before the FIRST claim, not the
+  // claimed state it finds. Empty: in memory only.
+  BackendClaimer(NetlinkRequester& nl, std::string stateFile);
+  ~BackendClaimer();
+
+  Status claim(int ifindex);
+  Status release(int ifindex);
+  void releaseAll();
+  bool claimed(int ifindex) const { return claims_.count(ifindex) != 0; }
+
+ private:
+  struct Claim {
+    std::string ifname;
+    std::vector<std::vector<std::uint8_t>> addresses;  // RTM_NEWADDR messages
+    std::string disableIpv6;                           // previous sysctl value
+    bool createdClsact = false;
+    bool filterAttached = false;
+    std::optional<LinkInfo> before;  // MTU and flags to restore
+  };
+  Status attachIngressDrop(int ifindex, Claim& c);
+  void saveRecords() const;
+  std::optional<Claim> takeRecord(int ifindex, const std::string& ifname);
+  void detachIngressDrop(int ifindex, Claim& c);
+
+  NetlinkRequester& nl_;
+  std::string stateFile_;
+  std::map<int, Claim> claims_;
+  std::map<int, Claim> inherited_;  // records of a previous run, not yet re-claimed
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+// The sysctl file of an interface's IPv6 setting.
+std::string ipv6SysctlPath(const std::string& ifname, const char* key);
+Result<std::string> readSysctl(const std::string& path);
+Status writeSysctl(const std::string& path, const std::string& value);
+
+}  // namespace tvf

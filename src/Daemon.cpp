@@ -1,0 +1,385 @@
+#include "Daemon.hpp"
+
+#include <signal.h>
+
+#include <filesystem>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <systemd/sd-daemon.h>
+
+#include "ConfigLoader.hpp"
+#include "LinkMulticast.hpp"
+#include "Log.hpp"
+
+namespace tvf {
+
+namespace {
+spdlog::level::level_enum spdLevel(LogLevel l) {
+  switch (l) {
+    case LogLevel::Trace: return spdlog::level::trace;
+    case LogLevel::Debug: return spdlog::level::debug;
+    case LogLevel::Info: return spdlog::level::info;
+    case LogLevel::Warn: return spdlog::level::warn;
+    case LogLevel::Error: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+}  // namespace
+
+void applyLogLevel(LogLevel l) { spdlog::set_level(spdLevel(l)); }
+
+Daemon::Daemon(Config config, std::string configPath, PortOpeners openers)
+    : config_(std::move(config)), configPath_(std::move(configPath)), openers_(std::move(openers)),
+      log_(moduleLogger("tvfd")) {}
+
+Daemon::~Daemon() { tearDown(); }
+
+void Daemon::watch(int fd, bool add) {
+  if (add) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = fd;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev);
+  } else {
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  }
+}
+
+Status Daemon::setUp() {
+  static const int kSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+  auto sig = UniqueFd::signalFd(kSignals, 4);
+  if (!sig) return sig.status();
+  signals_ = std::move(sig).value();
+  auto ep = UniqueFd::epoll();
+  if (!ep) return ep.status();
+  epoll_ = std::move(ep).value();
+  auto tm = UniqueFd::timerFd();
+  if (!tm) return tm.status();
+  timer_ = std::move(tm).value();
+
+  auto nl = NetlinkRequester::open();
+  if (!nl) return nl.status();
+  nl_ = std::make_unique<NetlinkRequester>(std::move(nl).value());
+  // Claim records live beside the control socket (a runtime directory).
+  const auto stateFile = (std::filesystem::path(config_.controlSocket).parent_path() / "claims.json").string();
+  links_ = std::make_unique<NetlinkLinkControl>(*nl_, stateFile);
+  auto mon = NetlinkLinkMonitor::open([this](const LinkEvent& e) { onLinkEvent(e); });
+  if (!mon) return mon.status();
+  monitor_ = std::move(mon).value();
+  if (auto st = monitor_->resync(); !st) return st;
+
+  for (const auto& pc : config_.pairs) {
+    if (auto st = setUpPair(pc); !st) return st;
+  }
+  pairsReady_ = true;
+  auto early = std::move(early_);
+  for (const auto& e : early) onLinkEvent(e);
+
+  auto ctl = ControlServer::open(
+      config_.controlSocket, config_.controlGroup,
+      [this](ControlServer::ClientId id, const nlohmann::json& req) { onControl(id, req); },
+      [this](int fd, bool add) { watch(fd, add); });
+  if (!ctl) return ctl.status();
+  control_ = std::move(ctl).value();
+
+  watch(signals_.get(), true);
+  watch(timer_.get(), true);
+  watch(monitor_->fd(), true);
+  watch(control_->listenFd(), true);
+  for (auto& rt : pairs_) watch(rt->datapath->notifyFd(), true);
+  log_->info("tvfd ready: {} pair(s), control socket {}", pairs_.size(), config_.controlSocket);
+  return Status::ok();
+}
+
+Status Daemon::setUpPair(const PairConfig& cfg) {
+  auto syn = openers_.findSynthetic(cfg, monitor_->table().links());
+  if (!syn) return Status::fail(ENODEV, "pair " + cfg.name + ": synthetic " + cfg.syntheticSpec() + " not found");
+  auto tap = TapDevice::open(cfg.name, cfg.queues, cfg.persist, *nl_);
+  if (!tap) return tap.status();
+  auto rt = std::make_unique<PairRuntime>();
+  rt->config = cfg;
+  rt->tap = std::move(tap).value();
+  rt->syntheticIndex = syn->ifindex;
+  auto tapLink = nl_->getLink(rt->tap->ifindex());
+  if (!tapLink) return tapLink.status();
+  if (tapLink->mac != syn->mac) {
+    if (auto st = rt->tap->setMac(syn->mac); !st) return st;
+  }
+  if (rt->tap->created()) {
+    if (auto st = rt->tap->setMtu(syn->mtu); !st) return st;
+  } else {
+    log_->info("{}: re-adopted the existing TAP (ifindex {})", cfg.name, rt->tap->ifindex());
+  }
+  if (auto st = links_->claimBackend(syn->ifindex); !st) return st;
+
+  auto synOpen = [this, cfg](const LinkInfo& l, unsigned q, unsigned n) { return openers_.synthetic(cfg, l, q, n); };
+  auto vfOpen = [this, cfg](const LinkInfo& l, unsigned q, unsigned n) { return openers_.vf(cfg, l, q, n); };
+  std::vector<int> queueFds;
+  for (unsigned q = 0; q < rt->tap->queueCount(); ++q) queueFds.push_back(rt->tap->queueFd(q));
+  rt->datapath = std::make_unique<WorkerDatapath>(cfg.name, queueFds, synOpen, vfOpen);
+  if (auto st = rt->datapath->start(*syn); !st) return st;
+  PairRuntime* raw = rt.get();
+  rt->announcer = std::make_unique<PacketAnnouncer>(
+      *nl_, hooks_, cfg, rt->tap->ifindex(), syn->mac, [raw](PathKind p) {
+        if (p == PathKind::Vf && raw->pair->vf()) return raw->pair->vf()->ifindex;
+        return raw->syntheticIndex;
+      });
+  rt->pair = std::make_unique<Pair>(cfg, PairDeps{*links_, *rt->tap, *rt->datapath, *rt->announcer, clock_, bus_});
+  auto synNow = nl_->getLink(syn->ifindex);
+  tapLink = nl_->getLink(rt->tap->ifindex());
+  if (!synNow) return synNow.status();
+  if (!tapLink) return tapLink.status();
+  if (auto st = rt->pair->start(*synNow, *tapLink); !st) return st;
+  router_.addPair(*rt->pair, syn->mac);
+  pairs_.push_back(std::move(rt));
+  return Status::ok();
+}
+
+void Daemon::tearDown() {
+  control_.reset();
+  for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
+    auto& rt = **it;
+    if (rt.datapath) {
+      rt.datapath->switchTx(PathKind::Synthetic);
+      rt.datapath->stop();
+    }
+  }
+  if (links_) links_->claimer().releaseAll();
+  for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
+    (*it)->pair.reset();
+    (*it)->announcer.reset();
+    (*it)->datapath.reset();
+    (*it)->tap.reset();
+  }
+  pairs_.clear();
+}
+
+void Daemon::onLinkEvent(const LinkEvent& e) {
+  if (!pairsReady_) {
+    early_.push_back(e);
+    return;
+  }
+  bus_.linkEvent(e);
+  router_.onLinkEvent(e);
+}
+
+Daemon::PairRuntime* Daemon::findPair(const std::string& name) {
+  for (auto& rt : pairs_)
+    if (rt->config.name == name) return rt.get();
+  return nullptr;
+}
+
+std::vector<PairStatus> Daemon::statuses() const {
+  std::vector<PairStatus> out;
+  for (const auto& rt : pairs_) out.push_back(rt->pair->status());
+  return out;
+}
+
+DaemonStats Daemon::stats() const {
+  DaemonStats s;
+  s.netlinkEvents = monitor_ ? monitor_->events() : 0;
+  s.netlinkResyncs = monitor_ ? monitor_->resyncs() : 0;
+  s.hooksStarted = hooks_.started();
+  s.hooksFailed = hooks_.failed();
+  s.controlRequests = control_ ? control_->requests() : 0;
+  s.controlErrors = control_ ? control_->errors() : 0;
+  s.verbsBuilt = openers_.verbsBuilt;
+  return s;
+}
+
+void Daemon::onControl(ControlServer::ClientId id, const nlohmann::json& req) {
+  const std::string cmd = req["cmd"].get<std::string>();
+  auto pairArg = [&]() -> PairRuntime* {
+    if (!req.contains("pair") || !req["pair"].is_string()) {
+      control_->reply(id, errorReply("'" + cmd + "' needs a string \"pair\""));
+      return nullptr;
+    }
+    const std::string name = req["pair"].get<std::string>();
+    if (auto* rt = findPair(name)) return rt;
+    std::string names;
+    for (auto& rt : pairs_) names += (names.empty() ? "" : ", ") + rt->config.name;
+    control_->reply(id, errorReply("unknown pair '" + name + "' (pairs: " + names + ")"));
+    return nullptr;
+  };
+  if (cmd == "status") {
+    control_->reply(id, {{"ok", true}, {"status", statusJson(statuses(), stats())}});
+  } else if (cmd == "metrics") {
+    control_->reply(id, {{"ok", true}, {"metrics", metricsText(statuses(), stats())}});
+  } else if (cmd == "detach") {
+    if (req.contains("wait") && !req["wait"].is_boolean()) {
+      control_->reply(id, errorReply("\"wait\" must be a boolean"));
+      return;
+    }
+    auto* rt = pairArg();
+    if (!rt) return;
+    rt->pair->plannedDetach();
+    if (req.value("wait", false) && !rt->pair->detachComplete()) {
+      rt->detachWaiters.push_back(id);
+      return;
+    }
+    control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
+  } else if (cmd == "attach") {
+    if (req.contains("ifname") && !req["ifname"].is_string()) {
+      control_->reply(id, errorReply("\"ifname\" must be a string"));
+      return;
+    }
+    auto* rt = pairArg();
+    if (!rt) return;
+    std::optional<std::string> ifname;
+    if (req.contains("ifname")) ifname = req["ifname"].get<std::string>();
+    if (auto st = rt->pair->requestAttach(ifname); !st) {
+      control_->reply(id, errorReply(st.error().what));
+      return;
+    }
+    control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
+  } else if (cmd == "notify") {
+    // From the udev rule: a netdev with a pair's MAC was added or removed.
+    // Netlink already told us; a re-dump makes sure nothing was missed.
+    if (auto st = monitor_->resync(); !st) {
+      control_->reply(id, errorReply(st.error().describe()));
+      return;
+    }
+    control_->reply(id, {{"ok", true}});
+  } else if (cmd == "reload") {
+    reload();
+    control_->reply(id, {{"ok", true}});
+  } else {
+    control_->reply(id, errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, reload, notify)"));
+  }
+}
+
+void Daemon::checkWaiters() {
+  for (auto& rt : pairs_) {
+    if (rt->detachWaiters.empty() || !rt->pair->detachComplete()) continue;
+    for (auto id : rt->detachWaiters) {
+      if (control_->connected(id)) control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
+    }
+    rt->detachWaiters.clear();
+  }
+}
+
+void Daemon::reload() {
+  sd_notify(0, "RELOADING=1");
+  struct Ready {
+    ~Ready() { sd_notify(0, "READY=1"); }
+  } ready;
+  auto r = ConfigLoader::loadFile(configPath_);
+  if (auto* problems = std::get_if<std::vector<ConfigProblem>>(&r)) {
+    for (const auto& p : *problems) log_->error("reload: {}", p.format(configPath_));
+    log_->error("reload: configuration kept unchanged");
+    return;
+  }
+  Config next = std::get<Config>(std::move(r));
+  applyLogLevel(next.logLevel);
+  for (const auto& pc : next.pairs) {
+    auto* rt = findPair(pc.name);
+    if (!rt) {
+      log_->warn("reload: new pair {} needs a restart", pc.name);
+      continue;
+    }
+    if (pc.syntheticSpec() != rt->config.syntheticSpec() || pc.queues != rt->config.queues ||
+        pc.transparent != rt->config.transparent || pc.persist != rt->config.persist)
+      log_->warn("reload: {}: synthetic, queues, transparent and persist change only on restart", pc.name);
+    rt->pair->reconfigure(pc);
+    rt->announcer->reconfigure(pc);
+    rt->config = pc;
+  }
+  config_.logLevel = next.logLevel;
+  log_->info("configuration reloaded from {}", configPath_);
+}
+
+void Daemon::onSignal() {
+  signalfd_siginfo si{};
+  while (::read(signals_.get(), &si, sizeof si) == sizeof si) {
+    switch (si.ssi_signo) {
+      case SIGTERM:
+      case SIGINT:
+        log_->info("signal {}: shutting down", si.ssi_signo);
+        running_ = false;
+        break;
+      case SIGHUP:
+        reload();
+        break;
+      case SIGCHLD:
+        hooks_.reap();
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void Daemon::armTimer() {
+  std::optional<Clock::TimePoint> next;
+  for (auto& rt : pairs_) {
+    if (auto d = rt->pair->nextDeadline(); d && (!next || *d < *next)) next = d;
+  }
+  if (auto h = hooks_.nextDeadline(); h && (!next || *h < *next)) next = *h;
+  if (!next || nextMulticastPoll_ < *next) next = nextMulticastPoll_;
+  itimerspec its{};
+  if (next) {
+    auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(next->time_since_epoch()).count();
+    if (ns <= 0) ns = 1;
+    its.it_value.tv_sec = ns / 1000000000;
+    its.it_value.tv_nsec = ns % 1000000000;
+    if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0) its.it_value.tv_nsec = 1;
+  }
+  ::timerfd_settime(timer_.get(), TFD_TIMER_ABSTIME, &its, nullptr);
+}
+
+// The TAP's multicast list has no netlink event; a 250 ms poll of
+// /proc/net/dev_mcast mirrors joins and leaves to the backends.
+void Daemon::pollMulticast() {
+  for (auto& rt : pairs_) rt->pair->onTapMulticast(readLinkMulticast(rt->tap->ifindex()));
+  nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
+}
+
+void Daemon::loop() {
+  std::map<int, PairRuntime*> notifiers;
+  for (auto& rt : pairs_) notifiers[rt->datapath->notifyFd()] = rt.get();
+  while (running_) {
+    armTimer();
+    epoll_event evs[32];
+    const int n = ::epoll_wait(epoll_.get(), evs, 32, -1);
+    for (int i = 0; i < n; ++i) {
+      const int fd = evs[i].data.fd;
+      if (fd == signals_.get()) {
+        onSignal();
+      } else if (fd == timer_.get()) {
+        drainCounterFd(fd);
+      } else if (fd == monitor_->fd()) {
+        monitor_->onReadable();
+      } else if (fd == control_->listenFd()) {
+        control_->onAcceptable();
+      } else if (auto it = notifiers.find(fd); it != notifiers.end()) {
+        auto ev = it->second->datapath->onNotify();
+        for (auto [gen, err] : ev.vfPortErrors) it->second->pair->onPortError(gen, err);
+        if (ev.vfRetired) it->second->pair->onVfPortRetired(*ev.vfRetired);
+      } else {
+        control_->onClientReadable(fd);
+      }
+    }
+    for (auto& rt : pairs_) rt->pair->onTick();
+    if (clock_.now() >= nextMulticastPoll_) pollMulticast();
+    hooks_.reap();
+    checkWaiters();
+  }
+}
+
+int Daemon::run() {
+  if (auto st = setUp(); !st) {
+    log_->error("startup failed: {}", st.error().describe());
+    tearDown();
+    return 1;
+  }
+  // systemd Type=notify; a no-op when NOTIFY_SOCKET is not set.
+  sd_notifyf(0, "READY=1\nSTATUS=%zu pair(s)\nMAINPID=%d", pairs_.size(), static_cast<int>(::getpid()));
+  loop();
+  sd_notify(0, "STOPPING=1");
+  tearDown();
+  log_->info("tvfd stopped; backends released");
+  return 0;
+}
+
+}  // namespace tvf

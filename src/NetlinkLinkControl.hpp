@@ -1,0 +1,41 @@
+// LinkControl against the kernel: rtnetlink for MTU and flags, the ethtool
+// ioctl plus rtnetlink for capabilities, SIOCADDMULTI for multicast lists,
+// and BackendClaimer for claiming.
+//
+// Thread: the control thread.
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "BackendClaim.hpp"
+#include "NetlinkRequester.hpp"
+#include "tvf/PairEnvironment.hpp"
+
+namespace tvf {
+
+class NetlinkLinkControl final : public LinkControl {
+ public:
+  NetlinkLinkControl(NetlinkRequester& nl, std::string claimStateFile)
+      : nl_(nl), claimer_(nl, std::move(claimStateFile)) {}
+
+  Result<Capabilities> readCapabilities(int ifindex) override;
+  Status setMtu(int ifindex, std::uint32_t mtu) override;
+  Status setUp(int ifindex, bool up) override;
+  Status setPromisc(int ifindex, bool on) override;
+  Status setAllmulti(int ifindex, bool on) override;
+  Status setMulticast(int ifindex, const std::vector<MacAddress>& groups) override;
+  Status claimBackend(int ifindex) override;
+  Status releaseBackend(int ifindex) override;
+
+  BackendClaimer& claimer() { return claimer_; }
+
+ private:
+  NetlinkRequester& nl_;
+  BackendClaimer claimer_;
+  std::map<int, std::vector<MacAddress>> multicast_;  // what tvf added, per ifindex
+};
+
+Result<Capabilities> capabilitiesFromLink(const LinkInfo& link);
+
+}  // namespace tvf

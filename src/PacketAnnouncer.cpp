@@ -1,0 +1,93 @@
+#include "PacketAnnouncer.hpp"
+
+#include <linux/if_addr.h>
+#include <linux/if_packet.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "Log.hpp"
+#include "UniqueFd.hpp"
+
+namespace tvf {
+
+Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
+  TapAddresses out;
+  auto st = nl.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWADDR) return;
+    const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(h));
+    if (static_cast<int>(ifa->ifa_index) != ifindex) return;
+    nlattr* tb[IFA_MAX + 1] = {};
+    if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0) return;
+    std::uint32_t flags = ifa->ifa_flags;
+    if (tb[IFA_FLAGS]) flags = nla_get_u32(tb[IFA_FLAGS]);
+    if (ifa->ifa_family == AF_INET) {
+      nlattr* a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+      if (a && nla_len(a) == 4) {
+        Ipv4 ip;
+        std::memcpy(ip.data(), nla_data(a), 4);
+        out.v4.push_back(ip);
+      }
+    } else if (ifa->ifa_family == AF_INET6) {
+      if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) return;
+      nlattr* a = tb[IFA_ADDRESS] ? tb[IFA_ADDRESS] : tb[IFA_LOCAL];
+      if (a && nla_len(a) == 16) {
+        Ipv6 ip;
+        std::memcpy(ip.data(), nla_data(a), 16);
+        out.v6.push_back(ip);
+      }
+    }
+  }, "address dump");
+  if (!st) return st.error();
+  return out;
+}
+
+PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, const PairConfig& cfg,
+                                 int tapIndex, MacAddress mac, std::function<int(PathKind)> backendIndex)
+    : nl_(nl), hooks_(hooks), cfg_(cfg), tapIndex_(tapIndex), mac_(mac),
+      backendIndex_(std::move(backendIndex)), log_(moduleLogger("announce")) {}
+
+void PacketAnnouncer::announce(PathKind path, unsigned count) {
+  if (count == 0) return;
+  const int ifindex = backendIndex_(path);
+  auto addrs = readAddresses(nl_, tapIndex_);
+  if (!addrs) {
+    log_->warn("{}: cannot read addresses to announce: {}", cfg_.name, addrs.error().describe());
+    return;
+  }
+  int raw = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  if (raw < 0) {
+    log_->warn("{}: announce socket: {}", cfg_.name, std::strerror(errno));
+    return;
+  }
+  UniqueFd fd(raw);
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_ifindex = ifindex;
+  to.sll_halen = 6;
+  std::vector<std::vector<std::uint8_t>> frames;
+  for (const auto& ip : addrs->v4) frames.push_back(gratuitousArp(mac_, ip));
+  for (const auto& ip : addrs->v6) frames.push_back(unsolicitedNa(mac_, ip));
+  unsigned failures = 0;
+  for (unsigned i = 0; i < count; ++i) {
+    for (const auto& f : frames) {
+      std::memcpy(to.sll_addr, f.data(), 6);
+      if (::sendto(raw, f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0)
+        ++failures;
+      else
+        ++sent_;
+    }
+  }
+  log_->info("{}: announced {} IPv4 + {} IPv6 address(es) x{} on {} (ifindex {}){}", cfg_.name,
+             addrs->v4.size(), addrs->v6.size(), count, pathName(path), ifindex,
+             failures ? fmt::format(", {} send failures", failures) : "");
+}
+
+void PacketAnnouncer::runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) {
+  if (cfg_.onSwitch.empty()) return;
+  hooks_.run(cfg_.onSwitch, {pair, pathName(path), ifname}, cfg_.hookTimeout);
+}
+
+}  // namespace tvf

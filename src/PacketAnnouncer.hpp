@@ -1,0 +1,51 @@
+// PathAnnouncer over a raw packet socket on the chosen backend: gratuitous
+// ARPs for the TAP's IPv4 addresses and unsolicited NAs for its IPv6 ones,
+// so the host's switch learns the MAC's new port at once. Also starts the
+// on_switch hook through HookRunner.
+//
+// Thread: the control thread. Counters: frames sent, send failures.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "HookRunner.hpp"
+#include "NetlinkRequester.hpp"
+#include "PathFrames.hpp"
+#include "tvf/Config.hpp"
+#include "tvf/PairEnvironment.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace tvf {
+
+struct TapAddresses {
+  std::vector<Ipv4> v4;
+  std::vector<Ipv6> v6;
+};
+// The addresses on `ifindex` (IPv6: not tentative, not DAD-failed).
+Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex);
+
+class PacketAnnouncer final : public PathAnnouncer {
+ public:
+  PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, const PairConfig& cfg, int tapIndex,
+                  MacAddress mac, std::function<int(PathKind)> backendIndex);
+  void announce(PathKind path, unsigned count) override;
+  void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) override;
+  void reconfigure(const PairConfig& cfg) { cfg_ = cfg; }
+  std::uint64_t framesSent() const { return sent_; }
+
+ private:
+  NetlinkRequester& nl_;
+  HookRunner& hooks_;
+  PairConfig cfg_;
+  int tapIndex_;
+  MacAddress mac_;
+  std::function<int(PathKind)> backendIndex_;
+  std::uint64_t sent_ = 0;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace tvf

@@ -1,0 +1,85 @@
+#include "TapDevice.hpp"
+#include "VnetHdr.hpp"
+
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+
+#include <cstring>
+
+namespace tvf {
+
+namespace {
+constexpr std::uint32_t kTapGsoMaxSize = 65536;  // GSO_LEGACY_MAX_SIZE: a TAP takes no more
+constexpr std::uint32_t kTapGsoMaxSegs = 65535;
+}  // namespace
+
+Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& name, unsigned queues,
+                                                   bool persist, NetlinkRequester& nl) {
+  const bool existed = if_nametoindex(name.c_str()) != 0;
+  int flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+  if (queues > 1) flags |= IFF_MULTI_QUEUE;
+  std::vector<UniqueFd> fds;
+  for (unsigned q = 0; q < queues; ++q) {
+    auto fd = UniqueFd::tap(name, flags);
+    if (!fd) {
+      Error e = fd.error();
+      if (existed && e.code == EINVAL)
+        e.what += " (an existing " + name + " has other flags: is it a TAP with queues=" +
+                  std::to_string(queues) + " and vnet headers?)";
+      if (existed && e.code == EBUSY) e.what += " (" + name + " is held by another process)";
+      return e;
+    }
+    int hdr = sizeof(VnetHdr);
+    if (::ioctl(fd->get(), TUNSETVNETHDRSZ, &hdr) < 0) return Error{errno, "TUNSETVNETHDRSZ " + name};
+    fds.push_back(std::move(fd).value());
+  }
+  if (::ioctl(fds[0].get(), TUNSETPERSIST, persist ? 1 : 0) < 0) return Error{errno, "TUNSETPERSIST " + name};
+  const int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
+  if (ifindex == 0) return Error{ENODEV, "TAP " + name + " vanished after creation"};
+  return std::unique_ptr<TapDevice>(new TapDevice(name, std::move(fds), ifindex, !existed, nl));
+}
+
+Status TapDevice::applyCapabilities(const Capabilities& caps) {
+  const unsigned flags = toTunOffloadFlags(caps.offloads);
+  if (::ioctl(queues_[0].get(), TUNSETOFFLOAD, flags) < 0)
+    return Status::fail(errno, "TUNSETOFFLOAD " + std::to_string(flags) + " on " + name_);
+  const std::uint32_t size = minLimit(caps.gsoMaxSize, kTapGsoMaxSize);
+  const std::uint32_t segs = minLimit(caps.gsoMaxSegs, kTapGsoMaxSegs);
+  if (auto st = nl_.setU32(ifindex_, IFLA_GSO_MAX_SIZE, size, "gso_max_size " + std::to_string(size) + " on " + name_); !st)
+    return st;
+  return nl_.setU32(ifindex_, IFLA_GSO_MAX_SEGS, segs, "gso_max_segs " + std::to_string(segs) + " on " + name_);
+}
+
+Status TapDevice::setCarrier(bool on) {
+  int v = on ? 1 : 0;
+  if (::ioctl(queues_[0].get(), TUNSETCARRIER, &v) < 0) return Status::fail(errno, "TUNSETCARRIER " + name_);
+  return Status::ok();
+}
+
+Status TapDevice::setMtu(std::uint32_t mtu) {
+  return nl_.setU32(ifindex_, IFLA_MTU, mtu, "set mtu " + std::to_string(mtu) + " on " + name_);
+}
+
+Status TapDevice::setMac(const MacAddress& mac) {
+  auto sock = UniqueFd::inetDgram();
+  if (!sock) return sock.status();
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+  ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+  std::memcpy(ifr.ifr_hwaddr.sa_data, mac.bytes().data(), 6);
+  if (::ioctl(sock->get(), SIOCSIFHWADDR, &ifr) < 0)
+    return Status::fail(errno, "set MAC " + mac.toString() + " on " + name_);
+  return Status::ok();
+}
+
+Status TapDevice::setPersist(bool persist) {
+  if (::ioctl(queues_[0].get(), TUNSETPERSIST, persist ? 1 : 0) < 0)
+    return Status::fail(errno, "TUNSETPERSIST " + name_);
+  return Status::ok();
+}
+
+}  // namespace tvf

@@ -1,0 +1,67 @@
+// A datapath that records what the pair engine asked of it. Retirement
+// completes when the test calls completeRetire(), as workers would.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "tvf/PairEnvironment.hpp"
+
+namespace tvf::testing {
+
+class FakeDatapath final : public Datapath {
+ public:
+  Status openVfPort(const LinkInfo& vf, std::uint64_t generation) override {
+    if (failOpen) return Status::fail(failOpen, "open port");
+    vfPort = vf.ifindex;
+    portGeneration = generation;
+    vfLive = {};
+    ++opens;
+    return {};
+  }
+  void switchTx(PathKind path) override {
+    tx = path;
+    switches.push_back(path);
+  }
+  void retireVfPort() override { retireRequested = true; }
+  bool hasVfPort() const override { return vfPort.has_value(); }
+  PathCounters liveCounters(PathKind path) const override {
+    return path == PathKind::Vf ? vfLive : synthLive;
+  }
+  std::string vfMechanism() const override { return "packet"; }
+
+  // Finishes a retirement: returns the port's final counters.
+  PathCounters completeRetire() {
+    retireRequested = false;
+    vfPort.reset();
+    PathCounters last = vfLive;
+    vfLive = {};
+    return last;
+  }
+
+  std::optional<int> vfPort;
+  std::uint64_t portGeneration = 0;
+  PathKind tx = PathKind::Synthetic;
+  std::vector<PathKind> switches;
+  bool retireRequested = false;
+  int failOpen = 0;
+  int opens = 0;
+  PathCounters vfLive;
+  PathCounters synthLive;
+};
+
+class FakeAnnouncer final : public PathAnnouncer {
+ public:
+  struct Call {
+    PathKind path;
+    unsigned count;
+  };
+  void announce(PathKind path, unsigned count) override { announcements.push_back({path, count}); }
+  void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) override {
+    hooks.push_back(pair + " " + pathName(path) + " " + ifname);
+  }
+  std::vector<Call> announcements;
+  std::vector<std::string> hooks;
+};
+
+}  // namespace tvf::testing

@@ -1,0 +1,147 @@
+// tvfd against real kernel devices: a TAP, veth backends with the same MAC
+// and a Linux bridge as the host's switch, in namespaces made per test.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "Topology.hpp"
+
+namespace tvf::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::uint64_t packets(const nlohmann::json& s, const char* path) {
+  const auto& c = s["counters"][path];
+  return c["rx_packets"].get<std::uint64_t>() + c["tx_packets"].get<std::uint64_t>();
+}
+
+class Datapath : public TopologyTest {
+ protected:
+  void attachVf(const std::string& name = "vf0") {
+    topo->addVf(name);
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    ASSERT_EQ(topo->status()["vf"]["ifname"], name);
+  }
+  void startIperfServer() {
+    ASSERT_EQ(topo->inHost("iperf3 -s -D -B 198.18.0.1 --logfile " + topo->dir() + "/iperf-s.log").status, 0);
+    std::this_thread::sleep_for(300ms);
+  }
+};
+
+TEST_F(Datapath, AttachedVfCarriesPingAndTcpWithoutDuplicates) {
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  startIperfServer();
+  const auto before = topo->status();
+  auto ping = topo->inGuest("ping -c 20 -i 0.02 -W 1 198.18.0.1");
+  EXPECT_NE(ping.out.find(" 0% packet loss"), std::string::npos) << ping.out;
+  EXPECT_EQ(ping.out.find("DUP!"), std::string::npos) << ping.out;
+  auto iperf = topo->inGuest("iperf3 -c 198.18.0.1 -t 3 -J");
+  ASSERT_EQ(iperf.status, 0) << iperf.out;
+  auto j = nlohmann::json::parse(iperf.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_GT(j["end"]["sum_received"]["bytes"].get<double>(), 1e6);
+  const auto after = topo->status();
+  const double vf = static_cast<double>(packets(after, "vf") - packets(before, "vf"));
+  const double syn = static_cast<double>(packets(after, "synthetic") - packets(before, "synthetic"));
+  EXPECT_GE(vf / (vf + syn), 0.95) << "vf " << vf << " synthetic " << syn;
+  // Ping from the host side too: each request gets exactly one reply.
+  auto back = topo->inHost("ping -c 10 -i 0.02 -W 1 198.18.0.2");
+  EXPECT_NE(back.out.find(" 0% packet loss"), std::string::npos) << back.out;
+  EXPECT_EQ(back.out.find("DUP!"), std::string::npos) << back.out;
+}
+
+TEST_F(Datapath, SurpriseRemovalKeepsTrafficOnTheSynthetic) {
+  ASSERT_TRUE(topo->startTvfd());
+  const auto synthOnly = topo->inGuest("ethtool -k tvf0").out;
+  attachVf();
+  startIperfServer();
+  CommandResult udp;
+  std::thread stream([&] { udp = topo->inGuest("iperf3 -c 198.18.0.1 -u -b 20M -l 1000 -t 4 -J"); });
+  std::this_thread::sleep_for(1500ms);
+  const auto mid = topo->status();
+  topo->delVf("vf0");
+  stream.join();
+  ASSERT_EQ(udp.status, 0) << udp.out;
+  auto j = nlohmann::json::parse(udp.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  const auto& sum = j["end"]["sum"];
+  std::fprintf(stderr, "surprise removal: %lld of %lld datagrams lost\n",
+               sum["lost_packets"].get<long long>(), sum["packets"].get<long long>());
+  // The stream went on after the removal: the synthetic carried it.
+  const auto after = topo->status();
+  EXPECT_GT(after["counters"]["synthetic"]["tx_packets"].get<std::uint64_t>(),
+            mid["counters"]["synthetic"]["tx_packets"].get<std::uint64_t>() + 1000);
+  EXPECT_LT(sum["lost_percent"].get<double>(), 50.0);
+  EXPECT_EQ(after["state"], "novf");
+  EXPECT_EQ(after["active"], "synthetic");
+  EXPECT_TRUE(after["vf"].is_null());
+  EXPECT_EQ(topo->inGuest("ethtool -k tvf0").out, synthOnly);
+}
+
+TEST_F(Datapath, ReplugUnderANewNameAttachesAfterTheWait) {
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf("vf0");
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  topo->addVf("vfnew");
+  // Not taken before attach_wait (300 ms) has passed.
+  EXPECT_EQ(topo->status()["state"], "waiting");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_EQ(topo->status()["vf"]["ifname"], "vfnew");
+  const auto before = topo->status();
+  auto ping = topo->inGuest("ping -c 20 -i 0.02 -W 1 198.18.0.1");
+  EXPECT_NE(ping.out.find(" 0% packet loss"), std::string::npos) << ping.out;
+  const auto after = topo->status();
+  EXPECT_GE(after["counters"]["vf"]["tx_packets"].get<std::uint64_t>(),
+            before["counters"]["vf"]["tx_packets"].get<std::uint64_t>() + 20);
+  EXPECT_EQ(after["switches"], 3);  // to vf0, back, to vfnew
+}
+
+TEST_F(Datapath, BackendsGetNoIpv6AndNeverAnswerThemselves) {
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  std::this_thread::sleep_for(1500ms);  // time enough for DAD/SLAAC to have happened
+  for (const char* dev : {"eth0", "vf0"}) {
+    EXPECT_EQ(topo->inGuest(std::string("ip -6 -o addr show dev ") + dev).out, "") << dev;
+    EXPECT_EQ(topo->inGuest(std::string("ip -4 -o addr show dev ") + dev).out, "") << dev;
+    EXPECT_NE(topo->inGuest(std::string("tc filter show dev ") + dev + " ingress").out.find("bpf"),
+              std::string::npos) << dev;
+  }
+  // tvf0 does have its link-local and global addresses.
+  EXPECT_NE(topo->inGuest("ip -6 -o addr show dev tvf0").out.find("fd00:18::2"), std::string::npos);
+  // Every request to the guest is answered once, from tvf0 only.
+  auto v4 = topo->inHost("ping -c 10 -i 0.02 -W 1 198.18.0.2");
+  EXPECT_NE(v4.out.find(" 0% packet loss"), std::string::npos) << v4.out;
+  EXPECT_EQ(v4.out.find("DUP!"), std::string::npos) << v4.out;
+  auto v6 = topo->inHost("ping -6 -c 10 -i 0.02 -W 1 fd00:18::2");
+  EXPECT_NE(v6.out.find(" 0% packet loss"), std::string::npos) << v6.out;
+  EXPECT_EQ(v6.out.find("DUP!"), std::string::npos) << v6.out;
+}
+
+TEST_F(Datapath, CleanExitRestoresTheBackends) {
+  // Give the synthetic some state of its own first. Up and down once, as a
+  // NIC in use has been: the kernel gives a device its default qdisc on
+  // first open, which no one can take back.
+  ASSERT_EQ(topo->inGuest("ip link set eth0 up && ip link set eth0 down && "
+                          "ip addr add 198.19.7.5/24 dev eth0 && ip link set eth0 promisc on mtu 1400 && "
+                          "sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0").status, 0);
+  auto snapshot = [&] {
+    return topo->inGuest("ip -o link show eth0; ip -o addr show dev eth0; "
+                         "sysctl -n net.ipv6.conf.eth0.disable_ipv6; tc qdisc show dev eth0").out;
+  };
+  const std::string before = snapshot();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  EXPECT_NE(snapshot(), before);  // claimed: it really changed
+  topo->stopTvfd(SIGTERM);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_NE(topo->tvfdLog().find("backends released"), std::string::npos);
+  // persist: false: the TAP went with the daemon.
+  EXPECT_NE(topo->inGuest("ip link show tvf0").status, 0);
+}
+
+}  // namespace
+}  // namespace tvf::it

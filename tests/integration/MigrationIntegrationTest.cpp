@@ -1,0 +1,248 @@
+// Operations: planned migration with zero loss, surprise removal measured,
+// restart without losing the interface or a TCP connection, the control
+// socket's refusals, the status and metrics contract, and the service's
+// capability set.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "Topology.hpp"
+
+namespace tvf::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+nlohmann::json lastJson(const std::string& out) {
+  auto pos = out.rfind('{');
+  if (pos == std::string::npos) return nullptr;
+  auto j = nlohmann::json::parse(out.substr(pos), nullptr, false);
+  return j.is_discarded() ? nlohmann::json() : j;
+}
+
+class Operations : public TopologyTest {
+ protected:
+  std::string migrate(const std::string& phase) {
+    auto r = topo->inGuest("TVFCTL=" + std::string(TVFCTL_PATH) + " " + TVF_SOURCE_DIR +
+                           "/conf/hotplug/tvf-migrate --socket " + topo->socket() + " " + phase);
+    EXPECT_EQ(r.status, 0) << phase << ": " << r.out;
+    return r.out;
+  }
+  // Streams both ways at `pps` for `secs`; `during` runs meanwhile.
+  struct Streams {
+    nlohmann::json toHost, toGuest;
+  };
+  Streams stream(long pps, double secs, const std::function<void()>& during) {
+    Streams s;
+    const std::string tool = UDPSTREAM_PATH;
+    const std::string recvSecs = std::to_string(secs + 2.0);
+    CommandResult rh, rg;
+    std::thread recvHost([&] { rh = topo->inHost(tool + " recv 198.18.0.1 6000 " + recvSecs); });
+    std::thread recvGuest([&] { rg = topo->inGuest(tool + " recv 198.18.0.2 6001 " + recvSecs); });
+    std::this_thread::sleep_for(300ms);
+    std::thread sendGuest([&] { topo->inGuest(tool + " send 198.18.0.1 6000 " + std::to_string(pps) + " " + std::to_string(secs)); });
+    std::thread sendHost([&] { topo->inHost(tool + " send 198.18.0.2 6001 " + std::to_string(pps) + " " + std::to_string(secs)); });
+    during();
+    sendGuest.join();
+    sendHost.join();
+    recvHost.join();
+    recvGuest.join();
+    s.toHost = lastJson(rh.out);
+    s.toGuest = lastJson(rg.out);
+    return s;
+  }
+};
+
+TEST_F(Operations, PlannedMigrationLosesNoDatagram) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const long pps = 20000;
+  const double secs = 6;
+  auto s = stream(pps, secs, [&] {
+    std::this_thread::sleep_for(1000ms);
+    migrate("pre");
+    EXPECT_EQ(topo->status()["state"], "novf");
+    topo->delVf("vf0");  // the hypervisor unplugs the VF
+    std::this_thread::sleep_for(500ms);
+    topo->addVf("vfmigrated");  // and plugs a new one after the move
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(topo->status()["state"], "novf");  // held until post
+    migrate("post");
+    EXPECT_TRUE(topo->waitForState("active", "vf"));
+  });
+  std::fprintf(stderr, "planned migration at %ld pps: to host %s; to guest %s\n", pps,
+               s.toHost.dump().c_str(), s.toGuest.dump().c_str());
+  for (const auto* j : {&s.toHost, &s.toGuest}) {
+    ASSERT_FALSE(j->is_null());
+    EXPECT_EQ((*j)["lost"], 0);
+    EXPECT_EQ((*j)["expected"], static_cast<long>(pps * secs));
+    EXPECT_EQ((*j)["received"], static_cast<long>(pps * secs));
+  }
+  auto st = topo->status();
+  EXPECT_EQ(st["vf"]["ifname"], "vfmigrated");
+  EXPECT_EQ(st["active"], "vf");
+}
+
+TEST_F(Operations, SurpriseRemovalIsMeasured) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  auto s = stream(20000, 4, [&] {
+    std::this_thread::sleep_for(1500ms);
+    topo->delVf("vf0");
+  });
+  std::fprintf(stderr, "surprise removal at 20000 pps: to host %s; to guest %s\n", s.toHost.dump().c_str(),
+               s.toGuest.dump().c_str());
+  ASSERT_FALSE(s.toHost.is_null());
+  ASSERT_FALSE(s.toGuest.is_null());
+  // Traffic went on over the synthetic: the last datagrams arrived.
+  EXPECT_EQ(s.toHost["expected"], 80000);
+  EXPECT_EQ(s.toGuest["expected"], 80000);
+  EXPECT_TRUE(topo->waitForState("novf", "synthetic"));
+}
+
+TEST_F(Operations, RestartKeepsTheInterfaceAndTcp) {
+  ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0").status, 0);
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  ASSERT_EQ(topo->inHost("iperf3 -s -D -B 198.18.0.1").status, 0);
+  std::this_thread::sleep_for(300ms);
+  CommandResult tcp;
+  std::thread client([&] { tcp = topo->inGuest("iperf3 -c 198.18.0.1 -t 8 -J"); });
+  std::this_thread::sleep_for(2000ms);
+  topo->stopTvfd(SIGKILL);
+  EXPECT_TRUE(contains(topo->inGuest("ip -o addr show dev tvf0").out, "198.18.0.2/24"));
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(topo->restartTvfd());
+  EXPECT_TRUE(topo->waitForState("active", "vf"));
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "restart: active on the VF %lld ms after tvfd started again (attach_wait 300 ms)\n",
+               static_cast<long long>(ms));
+  client.join();
+  ASSERT_EQ(tcp.status, 0) << tcp.out;
+  auto j = nlohmann::json::parse(tcp.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_FALSE(j.contains("error")) << j["error"];
+  EXPECT_GT(j["end"]["sum_received"]["bytes"].get<double>(), 1e6);
+  EXPECT_TRUE(contains(topo->inGuest("ip -o addr show dev tvf0").out, "198.18.0.2/24"));
+  EXPECT_TRUE(contains(topo->tvfdLog(), "re-adopted the existing TAP"));
+  // A clean exit now restores what was there before the FIRST run.
+  topo->stopTvfd(SIGTERM);
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.eth0.disable_ipv6").out, "0\n");
+  EXPECT_FALSE(contains(topo->inGuest("tc qdisc show dev eth0").out, "clsact"));
+  EXPECT_FALSE(contains(topo->inGuest("tc qdisc show dev vf0").out, "clsact"));
+}
+
+TEST_F(Operations, ControlSocketRefusesStrangersAndBadRequests) {
+  ASSERT_TRUE(topo->startTvfd());
+  const std::string ctl = std::string(TVFCTL_PATH) + " --socket " + topo->socket();
+  const std::string nobody = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  // The socket is root's (0600): a stranger cannot even connect...
+  auto r = topo->inGuest(nobody + ctl + " status");
+  EXPECT_EQ(r.status, 3) << r.out;
+  // ...and with the file opened up, SO_PEERCRED still refuses it.
+  ::chmod(topo->socket().c_str(), 0666);
+  r = topo->inGuest(nobody + ctl + " status");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_TRUE(contains(r.out, "permission denied: uid 65534")) << r.out;
+  // Raw requests a broken client could send.
+  {
+    std::ofstream f(topo->dir() + "/raw.py");
+    f << R"(import socket, sys
+payloads = {"malformed": b"{bad json\n", "unknown": b'{"cmd": "explode"}\n',
+            "huge": b"x" * (1 << 20) + b"\n", "notobject": b"[1, 2]\n"}
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+try:
+    s.sendall(payloads[sys.argv[2]])
+except OSError:
+    pass  # the daemon may hang up before reading it all
+print(s.recv(65536).decode())
+)";
+  }
+  auto raw = [&](const char* kind) {
+    return topo->inGuest("python3 " + topo->dir() + "/raw.py " + topo->socket() + " " + kind).out;
+  };
+  EXPECT_TRUE(contains(raw("malformed"), "malformed JSON request")) << raw("malformed");
+  EXPECT_TRUE(contains(raw("unknown"), "unknown command 'explode'"));
+  EXPECT_TRUE(contains(raw("huge"), "request too large (limit 65536 bytes)")) << raw("huge");
+  EXPECT_TRUE(contains(raw("notobject"), "a request must be a JSON object"));
+  r = topo->tvfctl("detach nosuchpair");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.out, "unknown pair 'nosuchpair' (pairs: tvf0)")) << r.out;
+  r = topo->tvfctl("attach tvf0 nosuchvf");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_TRUE(contains(r.out, "nosuchvf is not a VF candidate")) << r.out;
+  // Still serving.
+  EXPECT_TRUE(topo->tvfdRunning());
+  EXPECT_EQ(topo->status()["name"], "tvf0");
+  // Usage error and unreachable daemon.
+  EXPECT_EQ(run(ctl + " frobnicate").status, 2);
+  EXPECT_EQ(run(std::string(TVFCTL_PATH) + " --socket /nonexistent/tvf.sock status").status, 3);
+}
+
+TEST_F(Operations, StatusAndMetricsFollowTheContract) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  auto s = topo->status();
+  for (const char* k : {"name", "tap", "transparent", "state", "active", "synthetic", "vf", "caps", "counters", "switches"})
+    EXPECT_TRUE(s.contains(k)) << k;
+  for (const char* k : {"ifname", "ifindex", "carrier"}) EXPECT_TRUE(s["synthetic"].contains(k)) << k;
+  for (const char* k : {"ifname", "ifindex", "carrier", "datapath"}) EXPECT_TRUE(s["vf"].contains(k)) << k;
+  for (const char* k : {"offloads", "gso_max_size", "gso_max_segs", "mtu"}) EXPECT_TRUE(s["caps"].contains(k)) << k;
+  for (const char* path : {"synthetic", "vf"})
+    for (const char* k : {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped"})
+      EXPECT_TRUE(s["counters"][path][k].is_number_unsigned()) << path << "." << k;
+  EXPECT_EQ(s["vf"]["datapath"], "packet");
+  EXPECT_TRUE(s["caps"]["offloads"].is_array());
+  auto table = topo->tvfctl("status");
+  EXPECT_EQ(table.status, 0);
+  EXPECT_TRUE(contains(table.out, "tvf0") && contains(table.out, "vf0")) << table.out;
+  // A real Prometheus parser accepts the exposition.
+  auto m = topo->inGuest(std::string(TVFCTL_PATH) + " --socket " + topo->socket() +
+                         " metrics | /usr/bin/python3 -c \"import sys; from prometheus_client.parser import "
+                         "text_string_to_metric_families as p; f=list(p(sys.stdin.read())); "
+                         "print(len(f), sum(len(x.samples) for x in f))\"");
+  ASSERT_EQ(m.status, 0) << m.out;
+  int families = 0, samples = 0;
+  ASSERT_EQ(std::sscanf(m.out.c_str(), "%d %d", &families, &samples), 2) << m.out;
+  EXPECT_GE(families, 10);
+  EXPECT_GE(samples, 20);
+}
+
+TEST_F(Operations, ServiceCapabilitySetIsEnough) {
+  // The systemd unit's bounding set: NET_ADMIN, NET_RAW, BPF.
+  ASSERT_TRUE(topo->startTvfd("", true, "setpriv --bounding-set=-all,+net_admin,+net_raw,+bpf --inh-caps=-all"));
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  auto ping = topo->inGuest("ping -c 10 -i 0.02 -W 1 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+  EXPECT_TRUE(contains(topo->inGuest("tc filter show dev vf0 ingress").out, "bpf"));
+  EXPECT_TRUE(contains(topo->inGuest("grep CapEff /proc/" + std::to_string(topo->tvfdPid()) + "/status").out,
+                       "0000008000003000"))  // NET_ADMIN(12), NET_RAW(13), BPF(39)
+      << topo->inGuest("grep Cap /proc/" + std::to_string(topo->tvfdPid()) + "/status").out;
+}
+
+TEST_F(Operations, UdevHelperRecognisesThePairsVfs) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  const std::string helper = "TVF_SOCKET=" + topo->socket() + " TVFCTL=" + TVFCTL_PATH + " " + TVF_SOURCE_DIR +
+                             "/conf/udev/tvf-udev --match ";
+  EXPECT_EQ(topo->inGuest(helper + "vf0 02:00:C6:12:00:02").out, "TVF_PAIR=tvf0\n");
+  EXPECT_EQ(topo->inGuest(helper + "tvf0 02:00:c6:12:00:02").out, "");  // the TAP stays managed
+  EXPECT_EQ(topo->inGuest(helper + "other 02:00:c6:12:00:99").out, "");
+  auto n = topo->inGuest("TVF_SOCKET=" + topo->socket() + " " + TVF_SOURCE_DIR + "/conf/udev/tvf-udev --notify add vf0");
+  EXPECT_EQ(n.status, 0);
+  EXPECT_TRUE(topo->waitForState("active", "vf"));
+}
+
+}  // namespace
+}  // namespace tvf::it

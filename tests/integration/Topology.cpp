@@ -1,0 +1,159 @@
+#include "Topology.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace tvf::it {
+namespace {
+std::atomic<int> counter{0};
+const std::string kScript = std::string(TVF_SOURCE_DIR) + "/scripts/topology.sh";
+}  // namespace
+
+CommandResult run(const std::string& cmd) {
+  CommandResult r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = ::pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+Topology::Topology(int mtu) {
+  prefix_ = "tvfit" + std::to_string(::getpid()) + "x" + std::to_string(counter++);
+  dir_ = "/tmp/" + prefix_;
+  run("rm -rf " + dir_ + " && mkdir -p " + dir_);
+  auto r = run(kScript + " up " + prefix_ + " " + std::to_string(mtu));
+  ok_ = r.status == 0;
+  if (!ok_) std::fprintf(stderr, "topology up failed: %s\n", r.out.c_str());
+}
+
+Topology::~Topology() {
+  stopTvfd(9);
+  run(kScript + " down " + prefix_);
+  run("rm -rf " + dir_);
+}
+
+CommandResult Topology::inGuest(const std::string& cmd) const {
+  return run("ip netns exec " + guest() + " sh -c '" + cmd + "'");
+}
+CommandResult Topology::inHost(const std::string& cmd) const {
+  return run("ip netns exec " + host() + " sh -c '" + cmd + "'");
+}
+
+void Topology::addVf(const std::string& name) const { run(kScript + " add-vf " + prefix_ + " " + name); }
+void Topology::delVf(const std::string& name) const { run(kScript + " del-vf " + prefix_ + " " + name); }
+
+bool Topology::startTvfd(const std::string& pairExtra, bool configureTap, const std::string& launcher) {
+  {
+    std::ofstream f(dir_ + "/tvf.yaml");
+    f << "control_socket: " << socket() << "\n"
+      << "log_level: debug\n"
+      << "pairs:\n"
+      << "  - name: tvf0\n"
+      << "    synthetic: eth0\n";
+    if (pairExtra.find("attach_wait_ms") == std::string::npos) f << "    attach_wait_ms: 300\n";
+    if (pairExtra.find("persist") == std::string::npos) f << "    persist: false\n";
+    f << pairExtra;
+  }
+  launcher_ = launcher;
+  if (!spawnTvfd()) return false;
+  if (configureTap) {
+    inGuest("ip addr add 198.18.0.2/24 dev tvf0 && ip addr add fd00:18::2/64 dev tvf0 nodad && ip link set tvf0 up");
+  }
+  return true;
+}
+
+bool Topology::restartTvfd() { return spawnTvfd(); }
+
+bool Topology::spawnTvfd() {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const std::string log = dir_ + "/tvfd.log";
+    FILE* out = std::fopen(log.c_str(), "a");
+    if (out) {
+      ::dup2(fileno(out), 1);
+      ::dup2(fileno(out), 2);
+    }
+    const std::string cmd = "exec " + launcher_ + " " + TVFD_PATH + " --config " + dir_ + "/tvf.yaml";
+    ::execlp("ip", "ip", "netns", "exec", guest().c_str(), "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  tvfd_ = pid;
+  return waitFor([&] { return !status().is_null(); }, std::chrono::seconds(10));
+}
+
+void Topology::stopTvfd(int signal) {
+  if (tvfd_ <= 0) return;
+  ::kill(tvfd_, signal);
+  int st = 0;
+  for (int i = 0; i < 500; ++i) {
+    if (::waitpid(tvfd_, &st, WNOHANG) == tvfd_) {
+      tvfd_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::kill(tvfd_, SIGKILL);
+  ::waitpid(tvfd_, &st, 0);
+  tvfd_ = -1;
+}
+
+int Topology::tvfdPid() const { return tvfd_; }
+
+bool Topology::tvfdRunning() const { return tvfd_ > 0 && ::kill(tvfd_, 0) == 0; }
+
+std::string Topology::tvfdLog() const {
+  std::ifstream f(dir_ + "/tvfd.log");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+CommandResult Topology::tvfctl(const std::string& args) const {
+  return run("ip netns exec " + guest() + " " + TVFCTL_PATH + " --socket " + socket() + " " + args);
+}
+
+nlohmann::json Topology::statusAll() const {
+  auto r = run("ip netns exec " + guest() + " " + TVFCTL_PATH + " --socket " + socket() + " status --json 2>/dev/null");
+  if (r.status != 0) return nullptr;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded()) return nullptr;
+  return j;
+}
+
+nlohmann::json Topology::status() const {
+  auto j = statusAll();
+  if (j.is_null() || !j.contains("pairs") || j["pairs"].empty()) return nullptr;
+  return j["pairs"][0];
+}
+
+bool Topology::waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+bool Topology::waitForState(const std::string& state, const std::string& active,
+                            std::chrono::milliseconds timeout) const {
+  return waitFor(
+      [&] {
+        auto s = status();
+        return !s.is_null() && s["state"] == state && s["active"] == active;
+      },
+      timeout);
+}
+
+}  // namespace tvf::it

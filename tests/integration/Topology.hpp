@@ -1,0 +1,106 @@
+// The integration tests' namespace topology (scripts/topology.sh) and a
+// real tvfd running in the guest namespace. Every instance makes uniquely
+// named namespaces and deletes them in its destructor, also on failure.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+namespace tvf::it {
+
+struct CommandResult {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs a shell command; returns its exit status and output.
+CommandResult run(const std::string& cmd);
+
+class Topology {
+ public:
+  explicit Topology(int mtu = 1500);
+  ~Topology();
+  Topology(const Topology&) = delete;
+  Topology& operator=(const Topology&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& prefix() const { return prefix_; }
+  std::string host() const { return prefix_ + "-h"; }
+  std::string guest() const { return prefix_ + "-g"; }
+  std::string dir() const { return dir_; }
+  std::string socket() const { return dir_ + "/tvf.sock"; }
+
+  // Runs `cmd` inside the guest / host namespace.
+  CommandResult inGuest(const std::string& cmd) const;
+  CommandResult inHost(const std::string& cmd) const;
+
+  void addVf(const std::string& name) const;
+  void delVf(const std::string& name) const;
+
+  // Starts tvfd with a pair "tvf0" on eth0; `pairExtra` is appended to the
+  // pair's YAML (indented keys, e.g. "    attach_wait_ms: 300\n").
+  // `launcher` wraps the command (e.g. a setpriv with fewer capabilities).
+  bool startTvfd(const std::string& pairExtra = "", bool configureTap = true, const std::string& launcher = "");
+  // Starts tvfd again on the same config (after a kill), keeping the TAP.
+  bool restartTvfd();
+  void stopTvfd(int signal = 15);
+  int tvfdPid() const;
+  bool tvfdRunning() const;
+  std::string tvfdLog() const;
+
+  nlohmann::json status() const;  // the first pair's status, or null
+  nlohmann::json statusAll() const;
+  CommandResult tvfctl(const std::string& args) const;
+
+  // Polls `pred` every 20 ms until it holds or `timeout` passes.
+  static bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+  bool waitForState(const std::string& state, const std::string& active,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
+
+ private:
+  std::string prefix_;
+  std::string dir_;
+  bool spawnTvfd();
+  bool ok_ = false;
+  pid_t tvfd_ = -1;
+  std::string launcher_;
+};
+
+// Skips the test unless the process may create namespaces (root).
+#define TVF_REQUIRE_NETADMIN()                                                      \
+  do {                                                                              \
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (CAP_NET_ADMIN) for netns"; \
+  } while (0)
+
+// The fixture every integration test uses: a fresh topology per test (or
+// one the test makes with make()), and tvfd's log printed when it failed.
+class TopologyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TVF_REQUIRE_NETADMIN();
+    if (makeInSetUp_) make();
+  }
+  void TearDown() override {
+    if (HasFailure() && topo) std::fprintf(stderr, "---- tvfd log ----\n%s\n", topo->tvfdLog().c_str());
+    topo.reset();
+  }
+  void make(int mtu = 1500) {
+    topo = std::make_unique<Topology>(mtu);
+    ASSERT_TRUE(topo->ok());
+  }
+  bool makeInSetUp_ = true;
+  std::unique_ptr<Topology> topo;
+};
+
+}  // namespace tvf::it

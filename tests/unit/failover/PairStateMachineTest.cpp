@@ -1,0 +1,118 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "PairStateMachine.hpp"
+#include "VfMatcher.hpp"
+#include "CounterAccumulator.hpp"
+
+namespace tvf {
+namespace {
+
+const std::vector<PairState> kStates = {PairState::NoVf,      PairState::Waiting,
+                                        PairState::Attaching, PairState::Active,
+                                        PairState::Detaching, PairState::Failed};
+
+TEST(TransitionTable, EachStateEventPairAppearsOnce) {
+  std::set<std::pair<int, int>> seen;
+  for (const auto& row : transitionTable()) {
+    EXPECT_TRUE(seen.emplace(static_cast<int>(row.from), static_cast<int>(row.event)).second)
+        << stateName(row.from) << " x " << eventName(row.event);
+  }
+}
+
+TEST(TransitionTable, EveryStateWithAVfHandlesItsRemoval) {
+  for (PairState s : kStates) {
+    auto t = lookupTransition(s, PairEvent::VfVanished);
+    ASSERT_TRUE(t.has_value()) << stateName(s);
+  }
+}
+
+TEST(TransitionTable, LeavingTheVfSwitchesTxBeforeRetiring) {
+  for (PairEvent e : {PairEvent::VfVanished, PairEvent::PortError, PairEvent::PlannedDetach}) {
+    auto t = lookupTransition(PairState::Active, e);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->next, PairState::Detaching);
+    const auto& a = t->actions;
+    auto sw = std::find(a.begin(), a.end(), PairAction::SwitchTxToSynthetic);
+    ASSERT_NE(sw, a.end());
+    for (PairAction later : {PairAction::RetireVfPort, PairAction::StartDrain}) {
+      auto it = std::find(a.begin(), a.end(), later);
+      if (it != a.end()) {
+        EXPECT_LT(sw, it) << eventName(e);
+      }
+    }
+  }
+}
+
+TEST(TransitionTable, IllegalPairsAreAbsent) {
+  EXPECT_FALSE(lookupTransition(PairState::NoVf, PairEvent::AttachSucceeded));
+  EXPECT_FALSE(lookupTransition(PairState::Active, PairEvent::DrainElapsed));
+  EXPECT_FALSE(lookupTransition(PairState::NoVf, PairEvent::VfPortRetired));
+}
+
+TEST(TransitionTable, NamesAreDefined) {
+  for (const auto& row : transitionTable()) {
+    EXPECT_NE(eventName(row.event), "?");
+    for (auto a : row.to.actions) EXPECT_NE(actionName(a), "?");
+  }
+  for (PairState s : kStates) EXPECT_NE(stateName(s), "unknown");
+}
+
+TEST(VfMatcher, ClassifiesByDesignRules) {
+  const MacAddress mac = *MacAddress::parse("02:00:c6:12:00:02");
+  VfMatchContext ctx{mac, 2, 10};
+  LinkInfo l;
+  l.ifindex = 5;
+  l.mac = mac;
+  l.kind = "veth";
+  EXPECT_EQ(classifyVf(ctx, l), VfVerdict::Candidate);
+  l.kind = "";  // a real VF driver has no IFLA_INFO_KIND
+  EXPECT_EQ(classifyVf(ctx, l), VfVerdict::Candidate);
+  for (const char* k : {"vlan", "bridge", "bond", "macvlan", "tun"}) {
+    l.kind = k;
+    EXPECT_EQ(classifyVf(ctx, l), VfVerdict::ExcludedKind) << k;
+  }
+  l.kind = "veth";
+  l.masterIndex = 3;
+  EXPECT_EQ(classifyVf(ctx, l), VfVerdict::Enslaved);
+  l.masterIndex = 0;
+  l.arpType = 32;  // ARPHRD_INFINIBAND
+  EXPECT_EQ(classifyVf(ctx, l), VfVerdict::NotEthernet);
+  l.arpType = kArphrdEther;
+  l.ifindex = 2;
+  EXPECT_EQ(classifyVf(ctx, l), VfVerdict::IsSynthetic);
+  l.ifindex = 10;
+  EXPECT_EQ(classifyVf(ctx, l), VfVerdict::IsTap);
+  l.ifindex = 5;
+  l.mac = *MacAddress::parse("02:00:c6:12:00:03");
+  EXPECT_EQ(classifyVf(ctx, l), VfVerdict::WrongMac);
+  EXPECT_EQ(verdictName(VfVerdict::Enslaved), "enslaved");
+}
+
+TEST(CounterAccumulator, FoldsRetiredPorts) {
+  CounterAccumulator acc;
+  PathCounters a;
+  a.rxPackets = 3;
+  a.txDropped = 1;
+  acc.fold(a);
+  acc.fold(a);
+  PathCounters live;
+  live.rxPackets = 1;
+  auto t = acc.total(live);
+  EXPECT_EQ(t.rxPackets, 7u);
+  EXPECT_EQ(t.txDropped, 2u);
+}
+
+TEST(MacAddress, ParsesAndPrints) {
+  auto m = MacAddress::parse("02:00:C6:12:00:0a");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->toString(), "02:00:c6:12:00:0a");
+  EXPECT_FALSE(MacAddress::parse("02:00:c6:12:00"));
+  EXPECT_FALSE(MacAddress::parse("02:00:c6:12:00:zz"));
+  EXPECT_FALSE(MacAddress::parse("02.00.c6.12.00.0a"));
+  EXPECT_TRUE(MacAddress::parse("01:00:5e:00:00:01")->isMulticast());
+}
+
+}  // namespace
+}  // namespace tvf
