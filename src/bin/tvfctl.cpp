@@ -37,11 +37,12 @@ Reply call(const std::string& path, const nlohmann::json& request, int timeoutMs
     return {kExitUnreachable, {}};
   }
   const std::string line = request.dump() + "\n";
-  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
-    std::cerr << "tvfctl: send to " << path << ": " << std::strerror(errno) << "\n";
-    ::close(fd);
-    return {kExitUnreachable, {}};
-  }
+  // A daemon that refuses this peer (SO_PEERCRED) writes its reason and hangs
+  // up at once, possibly before the request is sent: then send() fails with
+  // EPIPE, but the reason is still waiting to be read, so read it.
+  int sendErrno = 0;
+  if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size()))
+    sendErrno = errno != 0 ? errno : EIO;
   std::string buf;
   char chunk[65536];
   while (buf.find('\n') == std::string::npos) {
@@ -53,7 +54,10 @@ Reply call(const std::string& path, const nlohmann::json& request, int timeoutMs
     }
     const ssize_t n = ::read(fd, chunk, sizeof chunk);
     if (n <= 0) {
-      std::cerr << "tvfctl: tvfd closed the connection\n";
+      if (sendErrno != 0)
+        std::cerr << "tvfctl: send to " << path << ": " << std::strerror(sendErrno) << "\n";
+      else
+        std::cerr << "tvfctl: tvfd closed the connection\n";
       ::close(fd);
       return {kExitUnreachable, {}};
     }
