@@ -54,6 +54,8 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
   owner_.check();
   if (!config_.transparent) return;  // the VF belongs to the OS
   candidates_[vf.ifindex] = vf;
+  candidateSince_[vf.ifindex] = deps_.clock.now();
+  settlingSince_.reset();  // a fresh appearance waits the whole attach_wait
   if (vf_ && vf_->ifindex == vf.ifindex) {
     onLinkChanged(vf);
     return;
@@ -81,6 +83,7 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
 void Pair::onLinkRemoved(int ifindex) {
   owner_.check();
   candidates_.erase(ifindex);
+  candidateSince_.erase(ifindex);
   if (vf_ && vf_->ifindex == ifindex && !vfGone_) {
     log_->info("{}: VF {} (ifindex {}) left", config_.name, vf_->ifname, ifindex);
     dispatch(PairEvent::VfVanished);
@@ -250,12 +253,15 @@ void Pair::run(PairEvent event) {
 
 void Pair::execute(PairAction action) {
   switch (action) {
-    case PairAction::StartAttachWait:
-      deadline_ = Deadline{deps_.clock.now() + config_.attachWait, DeadlineKind::AttachWait,
-                           generation_};
+    case PairAction::StartAttachWait: {
+      const auto now = deps_.clock.now();
+      const auto at = std::max(now, settlingSince_.value_or(now) + config_.attachWait);
+      settlingSince_.reset();
+      deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
       log_->info("{}: VF {} found; attaching in {} ms", config_.name, vf_ ? vf_->ifname : "?",
-                 config_.attachWait.count());
+                 std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count());
       break;
+    }
     case PairAction::CancelAttachWait:
     case PairAction::RetireVfPort:
       if (deadline_) deadline_.reset();
@@ -370,6 +376,8 @@ void Pair::offerCandidate() {
   vf_ = *pick;
   vfGone_ = false;
   ++generation_;
+  if (auto since = candidateSince_.find(pick->ifindex); since != candidateSince_.end())
+    settlingSince_ = since->second;
   queue_.push_back(PairEvent::VfAppeared);
 }
 

@@ -167,6 +167,12 @@ class Pair {
   bool vfGone_ = false;
   Capabilities vfCaps_;
   std::map<int, LinkInfo> candidates_;  // every matching VF present
+  // When each candidate last appeared or changed. A candidate offered later
+  // (after `attach`, or when the attached VF left) has been settling since
+  // then, so it waits only what is left of attach_wait: `tvf-migrate post`
+  // takes a VF that came back during the move at once.
+  std::map<int, Clock::TimePoint> candidateSince_;
+  std::optional<Clock::TimePoint> settlingSince_;  // for the offer in flight
   std::optional<LinkInfo> offered_;     // the candidate of the event in flight
   bool held_ = false;
   std::optional<std::string> preferredIfname_;

@@ -258,10 +258,44 @@ TEST_F(PairTest, HeldPairIgnoresNewVfUntilAttach) {
   EXPECT_EQ(pair->state(), PairState::NoVf);
   EXPECT_TRUE(pair->status().held);
   ASSERT_TRUE(pair->requestAttach(std::nullopt));
+  // vf9 has been settling for 5 s, longer than attach_wait: no new wait.
   EXPECT_EQ(pair->state(), PairState::Waiting);
-  elapse(2000ms);
+  elapse(0ms);
   EXPECT_EQ(pair->state(), PairState::Active);
   EXPECT_EQ(pair->vf()->ifname, "vf9");
+}
+
+TEST_F(PairTest, AttachSoonAfterThePlugWaitsOnlyTheRestOfAttachWait) {
+  attach();
+  pair->plannedDetach();
+  elapse(200ms);
+  finishRetire();
+  unplug(kVf);
+  plug(7, "vf9");
+  elapse(500ms);
+  ASSERT_TRUE(pair->requestAttach(std::nullopt));
+  elapse(1499ms);
+  EXPECT_EQ(pair->state(), PairState::Waiting);
+  elapse(1ms);
+  EXPECT_EQ(pair->state(), PairState::Active);
+}
+
+TEST_F(PairTest, ACandidateThatChangedRestartsItsSettling) {
+  attach();
+  pair->plannedDetach();
+  elapse(200ms);
+  finishRetire();
+  unplug(kVf);
+  LinkInfo vf = plug(7, "vf9");
+  elapse(5000ms);
+  vf.ifname = "enP1s7";  // udev renamed it just now
+  events.change(vf);
+  ASSERT_TRUE(pair->requestAttach(std::nullopt));
+  elapse(1999ms);
+  EXPECT_EQ(pair->state(), PairState::Waiting);
+  elapse(1ms);
+  EXPECT_EQ(pair->state(), PairState::Active);
+  EXPECT_EQ(pair->vf()->ifname, "enP1s7");
 }
 
 TEST_F(PairTest, AttachWithIfnameForcesOneCandidate) {
