@@ -162,6 +162,9 @@ void parsePair(Parser& p, const std::string& path, const YAML::Node& n, PairConf
       pair.vfDatapath = *v;
   if (n["queues"])
     if (auto v = p.integer(key("queues"), n["queues"], 1, 16)) pair.queues = static_cast<unsigned>(*v);
+  if (pair.vfDatapath == VfDatapath::Verbs && pair.queues > 1)
+    p.add(key("queues"), n["queues"], "vf_datapath verbs takes one queue (its QP has no RSS spread yet); got " +
+                                          std::to_string(pair.queues));
   if (n["persist"])
     if (auto v = p.boolean(key("persist"), n["persist"])) pair.persist = *v;
   if (n["announce_count"])

@@ -67,7 +67,8 @@ nlohmann::json statusJson(const std::vector<PairStatus>& pairs, const DaemonStat
   for (const auto& p : pairs) j["pairs"].push_back(pairStatusJson(p));
   // Honest about hardware: the project's tests run on veth, never on SR-IOV.
   j["hardware"] = stats.verbsBuilt
-                      ? "verbs datapath built, unit-tested with a fake; not run on real SR-IOV hardware"
+                      ? "AF_PACKET datapath tested on veth; verbs raw-packet datapath built and unit-tested "
+                        "against a fake queue, never run on an RDMA device; nothing run on real SR-IOV hardware"
                       : "packet datapath only (AF_PACKET); tested on veth, not on real SR-IOV hardware";
   return j;
 }

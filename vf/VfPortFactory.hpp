@@ -14,7 +14,15 @@ namespace tvf {
 
 // The RDMA device behind a netdev (/sys/class/net/IF/device/infiniband/*), or "".
 std::string rdmaDeviceOf(const std::string& ifname);
+// True when this tvfd has the verbs datapath (built with rdma-core).
 bool verbsBuilt();
+
+// Which datapath a VF gets. auto: verbs when built, the VF has an RDMA
+// device and the pair has one queue; otherwise packet. verbs: an error
+// (EOPNOTSUPP, ENODEV, EINVAL) saying why it cannot be had, never a silent
+// fallback to a datapath the operator did not ask for.
+Result<VfDatapath> chooseVfDatapath(VfDatapath wanted, const std::string& ifname, const std::string& rdmaDevice,
+                                    bool verbsAvailable, unsigned queues);
 
 Result<PortPtr> openVfPort(const PairConfig& cfg, const LinkInfo& vf, unsigned queue, unsigned queues);
 

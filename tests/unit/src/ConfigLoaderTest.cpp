@@ -136,6 +136,13 @@ TEST(ConfigLoader, UnknownEnumValue) {
             {"pairs[0].vf_datapath", 4, "unknown value 'dpdk' (expected auto | packet | verbs)"});
 }
 
+TEST(ConfigLoader, VerbsDatapathTakesOneQueue) {
+  expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    vf_datapath: verbs\n    queues: 2\n",
+            {"pairs[0].queues", 5,
+             "vf_datapath verbs takes one queue (its QP has no RSS spread yet); got 2"});
+  EXPECT_TRUE(problems("pairs:\n  - name: tvf0\n    synthetic: eth0\n    vf_datapath: auto\n    queues: 2\n").empty());
+}
+
 TEST(ConfigLoader, DuplicatePairName) {
   expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n  - name: tvf0\n    synthetic: eth1\n",
             {"pairs[1].name", 4, "duplicate pair name 'tvf0' (also pairs[0])"});
