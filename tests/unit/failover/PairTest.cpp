@@ -95,6 +95,14 @@ class PairTest : public ::testing::Test {
     elapse(2000ms);
     ASSERT_EQ(pair->state(), PairState::Active);
   }
+  // A planned detach, done, and the VF unplugged: the pair is held.
+  void detachAndUnplug() {
+    attach();
+    pair->plannedDetach();
+    elapse(200ms);
+    finishRetire();
+    unplug(kVf);
+  }
   void finishRetire() {
     ASSERT_TRUE(dp.retireRequested);
     pair->onVfPortRetired(dp.completeRetire());
@@ -248,11 +256,7 @@ TEST_F(PairTest, PlannedDetachMovesTxFirstThenDrainsThenRetires) {
 }
 
 TEST_F(PairTest, HeldPairIgnoresNewVfUntilAttach) {
-  attach();
-  pair->plannedDetach();
-  elapse(200ms);
-  finishRetire();
-  unplug(kVf);
+  detachAndUnplug();
   plug(7, "vf9");
   elapse(5000ms);
   EXPECT_EQ(pair->state(), PairState::NoVf);
@@ -266,11 +270,7 @@ TEST_F(PairTest, HeldPairIgnoresNewVfUntilAttach) {
 }
 
 TEST_F(PairTest, AttachSoonAfterThePlugWaitsOnlyTheRestOfAttachWait) {
-  attach();
-  pair->plannedDetach();
-  elapse(200ms);
-  finishRetire();
-  unplug(kVf);
+  detachAndUnplug();
   plug(7, "vf9");
   elapse(500ms);
   ASSERT_TRUE(pair->requestAttach(std::nullopt));
@@ -281,11 +281,7 @@ TEST_F(PairTest, AttachSoonAfterThePlugWaitsOnlyTheRestOfAttachWait) {
 }
 
 TEST_F(PairTest, ACandidateThatChangedRestartsItsSettling) {
-  attach();
-  pair->plannedDetach();
-  elapse(200ms);
-  finishRetire();
-  unplug(kVf);
+  detachAndUnplug();
   LinkInfo vf = plug(7, "vf9");
   elapse(5000ms);
   vf.ifname = "enP1s7";  // udev renamed it just now
