@@ -53,9 +53,7 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
 void Pair::onVfCandidate(const LinkInfo& vf) {
   owner_.check();
   if (!config_.transparent) return;  // the VF belongs to the OS
-  candidates_[vf.ifindex] = vf;
-  candidateSince_[vf.ifindex] = deps_.clock.now();
-  settlingSince_.reset();  // a fresh appearance waits the whole attach_wait
+  candidates_[vf.ifindex] = Candidate{vf, deps_.clock.now()};
   if (vf_ && vf_->ifindex == vf.ifindex) {
     onLinkChanged(vf);
     return;
@@ -83,7 +81,6 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
 void Pair::onLinkRemoved(int ifindex) {
   owner_.check();
   candidates_.erase(ifindex);
-  candidateSince_.erase(ifindex);
   if (vf_ && vf_->ifindex == ifindex && !vfGone_) {
     log_->info("{}: VF {} (ifindex {}) left", config_.name, vf_->ifname, ifindex);
     dispatch(PairEvent::VfVanished);
@@ -108,7 +105,7 @@ void Pair::onLinkChanged(const LinkInfo& link) {
     return;
   }
   if (!vf_ || vf_->ifindex != link.ifindex || vfGone_) return;
-  if (candidates_.count(link.ifindex)) candidates_[link.ifindex] = link;
+  if (auto c = candidates_.find(link.ifindex); c != candidates_.end()) c->second.link = link;
   vf_ = link;
   if (state_ == PairState::Active) {
     refreshVfCapabilities();
@@ -180,7 +177,7 @@ Status Pair::requestAttach(const std::optional<std::string>& ifname) {
     return Status::fail(EPERM, config_.name + " is not transparent; its VF belongs to the OS");
   if (ifname) {
     const bool known = std::any_of(candidates_.begin(), candidates_.end(),
-                                   [&](const auto& c) { return c.second.ifname == *ifname; });
+                                   [&](const auto& c) { return c.second.link.ifname == *ifname; });
     if (!known) {
       return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_.name);
     }
@@ -255,8 +252,10 @@ void Pair::execute(PairAction action) {
   switch (action) {
     case PairAction::StartAttachWait: {
       const auto now = deps_.clock.now();
-      const auto at = std::max(now, settlingSince_.value_or(now) + config_.attachWait);
-      settlingSince_.reset();
+      auto since = now;
+      if (auto c = vf_ ? candidates_.find(vf_->ifindex) : candidates_.end(); c != candidates_.end())
+        since = c->second.since;
+      const auto at = std::max(now, since + config_.attachWait);
       deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
       log_->info("{}: VF {} found; attaching in {} ms", config_.name, vf_ ? vf_->ifname : "?",
                  std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count());
@@ -366,9 +365,9 @@ void Pair::execute(PairAction action) {
 void Pair::offerCandidate() {
   if (state_ != PairState::NoVf || held_ || candidates_.empty()) return;
   const LinkInfo* pick = nullptr;
-  for (const auto& [index, link] : candidates_) {
-    if (!preferredIfname_ || link.ifname == *preferredIfname_) {
-      pick = &link;
+  for (const auto& [index, candidate] : candidates_) {
+    if (!preferredIfname_ || candidate.link.ifname == *preferredIfname_) {
+      pick = &candidate.link;
       break;
     }
   }
@@ -376,8 +375,6 @@ void Pair::offerCandidate() {
   vf_ = *pick;
   vfGone_ = false;
   ++generation_;
-  if (auto since = candidateSince_.find(pick->ifindex); since != candidateSince_.end())
-    settlingSince_ = since->second;
   queue_.push_back(PairEvent::VfAppeared);
 }
 

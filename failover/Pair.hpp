@@ -166,13 +166,16 @@ class Pair {
   std::optional<LinkInfo> vf_;  // the VF waited for / attached
   bool vfGone_ = false;
   Capabilities vfCaps_;
-  std::map<int, LinkInfo> candidates_;  // every matching VF present
-  // When each candidate last appeared or changed. A candidate offered later
-  // (after `attach`, or when the attached VF left) has been settling since
-  // then, so it waits only what is left of attach_wait: `tvf-migrate post`
-  // takes a VF that came back during the move at once.
-  std::map<int, Clock::TimePoint> candidateSince_;
-  std::optional<Clock::TimePoint> settlingSince_;  // for the offer in flight
+  // Every matching VF present, with when it last appeared or changed. The
+  // attach wait runs from then: a fresh VF waits all of attach_wait, one
+  // offered later (after `attach`, or when the attached VF left) only what
+  // is left of it, so `tvf-migrate post` takes a VF that came back during
+  // the move at once.
+  struct Candidate {
+    LinkInfo link;
+    Clock::TimePoint since;
+  };
+  std::map<int, Candidate> candidates_;
   std::optional<LinkInfo> offered_;     // the candidate of the event in flight
   bool held_ = false;
   std::optional<std::string> preferredIfname_;
