@@ -1,4 +1,5 @@
 #include "PathFrames.hpp"
+#include "InternetChecksum.hpp"
 
 #include <cstring>
 
@@ -34,18 +35,11 @@ std::vector<std::uint8_t> gratuitousArp(const MacAddress& mac, const Ipv4& ip) {
 }
 
 std::uint16_t icmpv6Checksum(const Ipv6& src, const Ipv6& dst, const std::uint8_t* msg, std::size_t len) {
-  std::uint32_t sum = 0;
-  auto add = [&](const std::uint8_t* p, std::size_t n) {
-    for (std::size_t i = 0; i + 1 < n; i += 2) sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
-    if (n & 1) sum += static_cast<std::uint32_t>(p[n - 1] << 8);
-  };
-  add(src.data(), 16);
-  add(dst.data(), 16);
-  sum += static_cast<std::uint32_t>(len);
+  std::uint64_t sum = onesSum(src.data(), 16);
+  sum = onesSum(dst.data(), 16, sum);
+  sum += len;
   sum += 58;  // next header: ICMPv6
-  add(msg, len);
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
+  return checksumOf(onesSum(msg, len, sum));
 }
 
 std::vector<std::uint8_t> unsolicitedNa(const MacAddress& mac, const Ipv6& ip) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "InternetChecksum.hpp"
+
 namespace tvf {
 namespace {
 
@@ -28,20 +30,10 @@ void store32(std::uint8_t* p, std::uint32_t v) noexcept {
   store16(p + 2, v & 0xffff);
 }
 
-// Ones'-complement sum of big-endian 16-bit words, not yet folded.
-std::uint64_t sum16(const std::uint8_t* p, std::size_t n, std::uint64_t acc = 0) noexcept {
-  for (; n >= 2; p += 2, n -= 2) acc += load16(p);
-  if (n) acc += std::uint32_t(p[0]) << 8;
-  return acc;
-}
-std::uint16_t fold(std::uint64_t acc) noexcept {
-  while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
-  return static_cast<std::uint16_t>(acc);
-}
 // A computed checksum of 0 goes on the wire as 0xffff (UDP reads 0 as
 // "none"; for TCP the two are the same number).
 std::uint16_t finish(std::uint64_t acc) noexcept {
-  const std::uint16_t c = static_cast<std::uint16_t>(~fold(acc));
+  const std::uint16_t c = checksumOf(acc);
   return c == 0 ? 0xffff : c;
 }
 
@@ -50,7 +42,7 @@ std::uint16_t finish(std::uint64_t acc) noexcept {
 bool finishChecksum(std::span<std::uint8_t> frame, std::uint16_t csumStart, std::uint16_t csumOffset) noexcept {
   const std::size_t field = std::size_t(csumStart) + csumOffset;
   if (csumStart >= frame.size() || field + 2 > frame.size()) return false;
-  const std::uint16_t c = finish(sum16(frame.data() + csumStart, frame.size() - csumStart));
+  const std::uint16_t c = finish(onesSum(frame.data() + csumStart, frame.size() - csumStart));
   store16(frame.data() + field, c);
   return true;
 }
@@ -109,14 +101,14 @@ std::size_t GsoSegmenter::write(std::size_t index, std::span<std::uint8_t> out) 
   const std::uint8_t proto = udp_ ? kProtoUdp : kProtoTcp;
   if (ipv6_) {
     store16(ip + 4, static_cast<std::uint32_t>(len - l3Offset_ - 40));
-    pseudo = sum16(ip + 8, 32) + (l4Len >> 16) + (l4Len & 0xffff) + proto;
+    pseudo = onesSum(ip + 8, 32) + l4Len + proto;
   } else {
     const std::size_t ihl = std::size_t(ip[0] & 0x0f) * 4;
     store16(ip + 2, static_cast<std::uint32_t>(len - l3Offset_));
     store16(ip + 4, (load16(ip + 4) + index) & 0xffff);
     store16(ip + 10, 0);
-    store16(ip + 10, static_cast<std::uint16_t>(~fold(sum16(ip, ihl))));
-    pseudo = sum16(ip + 12, 8) + l4Len + proto;
+    store16(ip + 10, checksumOf(onesSum(ip, ihl)));
+    pseudo = onesSum(ip + 12, 8) + l4Len + proto;
   }
   std::size_t checksumField = 16;
   if (udp_) {
@@ -128,7 +120,7 @@ std::size_t GsoSegmenter::write(std::size_t index, std::span<std::uint8_t> out) 
     if (index > 0) l4[13] = static_cast<std::uint8_t>(l4[13] & ~kTcpCwr);
   }
   store16(l4 + checksumField, 0);
-  store16(l4 + checksumField, finish(sum16(l4, l4Len, pseudo)));
+  store16(l4 + checksumField, finish(onesSum(l4, l4Len, pseudo)));
   return len;
 }
 
