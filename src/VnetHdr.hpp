@@ -19,7 +19,12 @@ struct VnetHdr {
 static_assert(sizeof(VnetHdr) == 10);
 
 inline constexpr std::uint8_t kVnetFlagNeedsCsum = 1;
+inline constexpr std::uint8_t kVnetFlagDataValid = 2;  // the checksums were verified
 inline constexpr std::uint8_t kVnetGsoNone = 0;
 inline constexpr std::uint8_t kVnetGsoTcpv4 = 1;
+inline constexpr std::uint8_t kVnetGsoUdp = 3;  // UFO: fragmentation, not supported
+inline constexpr std::uint8_t kVnetGsoTcpv6 = 4;
+inline constexpr std::uint8_t kVnetGsoUdpL4 = 5;
+inline constexpr std::uint8_t kVnetGsoEcn = 0x80;  // a flag on the TCP types
 
 }  // namespace tvf

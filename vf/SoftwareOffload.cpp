@@ -4,15 +4,12 @@
 #include <cstring>
 
 #include "InternetChecksum.hpp"
+#include "VnetHdr.hpp"
 
 namespace tvf {
 namespace {
 
 constexpr std::size_t kEthHeader = 14;
-constexpr std::uint8_t kGsoTcpv4 = 1;
-constexpr std::uint8_t kGsoTcpv6 = 4;
-constexpr std::uint8_t kGsoUdpL4 = 5;
-constexpr std::uint8_t kGsoEcn = 0x80;
 constexpr std::uint8_t kProtoTcp = 6;
 constexpr std::uint8_t kProtoUdp = 17;
 constexpr std::uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
@@ -56,10 +53,10 @@ GsoSegmenter::GsoSegmenter(std::span<const std::uint8_t> frame, std::uint8_t gso
   if (ethertype == 0x8100 || ethertype == 0x88a8) l3 += 4;
   if (frame.size() < l3 + 20) return;
   const unsigned version = frame[l3] >> 4;
-  switch (gsoType & ~kGsoEcn) {
-    case kGsoTcpv4: if (version != 4) return; break;
-    case kGsoTcpv6: if (version != 6) return; ipv6_ = true; break;
-    case kGsoUdpL4:
+  switch (gsoType & ~kVnetGsoEcn) {
+    case kVnetGsoTcpv4: if (version != 4) return; break;
+    case kVnetGsoTcpv6: if (version != 6) return; ipv6_ = true; break;
+    case kVnetGsoUdpL4:
       if (version != 4 && version != 6) return;
       ipv6_ = version == 6;
       udp_ = true;

@@ -23,13 +23,14 @@ bool finishChecksum(std::span<std::uint8_t> frame, std::uint16_t csumStart,
 // and IPv6 and UDP (USO) over both, with or without one VLAN tag.
 class GsoSegmenter {
  public:
-  // `gsoType` is the virtio_net_hdr's (1 TCPv4, 4 TCPv6, 5 UDP L4; the ECN
-  // bit 0x80 allowed); `l4Offset` its csum_start. valid() is false for
-  // anything else or a malformed frame.
+  // `gsoType` is the virtio_net_hdr's (TCPv4, TCPv6 or UDP L4, the ECN bit
+  // allowed); `l4Offset` its csum_start. valid() is false for anything
+  // else or a malformed frame.
   GsoSegmenter(std::span<const std::uint8_t> frame, std::uint8_t gsoType, std::uint16_t gsoSize,
                std::uint16_t l4Offset) noexcept;
 
   bool valid() const noexcept { return valid_; }
+  bool udp() const noexcept { return udp_; }
   std::size_t segments() const noexcept { return segments_; }
   std::size_t headerLen() const noexcept { return headerLen_; }
   // Largest segment, headers included.

@@ -4,19 +4,17 @@
 #include <cstring>
 #include <utility>
 
-#include "SoftwareOffload.hpp"
 #include "VnetHdr.hpp"
 
 namespace tvf {
 namespace {
-constexpr std::uint8_t kVnetFlagDataValid = 2;
 constexpr std::size_t kPollBatch = 64;
 }  // namespace
 
 Result<PortPtr> VerbsRawPort::open(RawQueueProvider& provider, RawQueueSpec spec, const VerbsPortOptions& opts) {
   if (opts.recvSlots == 0 || opts.sendSlots == 0) return Error{EINVAL, "verbs port needs receive and send slots"};
   const std::size_t bytes = std::size_t(opts.recvSlots) * kRecvSlotBytes + std::size_t(opts.sendSlots) * kSendSlotBytes;
-  std::unique_ptr<VerbsRawPort> port(new VerbsRawPort(opts, std::make_unique<std::uint8_t[]>(bytes), bytes));
+  std::unique_ptr<VerbsRawPort> port(new VerbsRawPort(opts, std::make_unique<std::uint8_t[]>(bytes)));
   spec.recvSlots = opts.recvSlots;
   spec.sendSlots = opts.sendSlots;
   auto queue = provider.open(spec, {port->region_.get(), bytes});
@@ -33,8 +31,8 @@ Result<PortPtr> VerbsRawPort::open(RawQueueProvider& provider, RawQueueSpec spec
   return PortPtr(std::move(port));
 }
 
-VerbsRawPort::VerbsRawPort(VerbsPortOptions opts, std::unique_ptr<std::uint8_t[]> region, std::size_t regionBytes)
-    : opts_(opts), region_(std::move(region)), regionBytes_(regionBytes) {
+VerbsRawPort::VerbsRawPort(VerbsPortOptions opts, std::unique_ptr<std::uint8_t[]> region)
+    : opts_(opts), region_(std::move(region)) {
   freeSend_.reserve(opts_.sendSlots);
   for (std::uint32_t i = opts_.sendSlots; i-- > 0;) freeSend_.push_back(i);
 }
@@ -103,10 +101,8 @@ int VerbsRawPort::postOne(std::span<const std::uint8_t> wire, const RawSendOptio
   return rc;
 }
 
-int VerbsRawPort::sendSegmented(std::span<const std::uint8_t> wire, std::uint8_t gsoType, std::uint16_t gsoSize,
-                                std::uint16_t l4Offset) noexcept {
-  const GsoSegmenter seg(wire, gsoType, gsoSize, l4Offset);
-  if (!seg.valid() || seg.maxSegmentLen() > kSendSlotBytes) return -EINVAL;
+int VerbsRawPort::sendSegmented(const GsoSegmenter& seg) noexcept {
+  if (seg.maxSegmentLen() > kSendSlotBytes) return -EINVAL;
   // All or nothing: a TCP sender recovers a lost super-frame more cleanly
   // than a hole in the middle of one.
   if (freeSend_.size() < seg.segments()) return -ENOBUFS;
@@ -131,8 +127,7 @@ int VerbsRawPort::send(std::span<const std::uint8_t> frame) noexcept {
   if (h.gsoType != kVnetGsoNone) {
     const GsoSegmenter seg(wire, h.gsoType, h.gsoSize, h.csumStart);
     if (!seg.valid()) return -EINVAL;
-    const bool tcp = (h.gsoType & 0x7f) != 5;
-    if (tcp && caps_.maxTsoHeader >= seg.headerLen() && caps_.checksum &&
+    if (!seg.udp() && caps_.maxTsoHeader >= seg.headerLen() && caps_.checksum &&
         wire.size() - seg.headerLen() <= caps_.maxTso) {
       RawSendOptions o;
       o.deviceChecksum = true;
@@ -140,7 +135,7 @@ int VerbsRawPort::send(std::span<const std::uint8_t> frame) noexcept {
       o.tsoHeaderLen = static_cast<std::uint16_t>(seg.headerLen());
       return postOne(wire, o, false, 0, 0);
     }
-    return sendSegmented(wire, h.gsoType, h.gsoSize, h.csumStart);
+    return sendSegmented(seg);
   }
   RawSendOptions o;
   o.deviceChecksum = partial && caps_.checksum;

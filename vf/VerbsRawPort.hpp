@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "RawQueue.hpp"
+#include "SoftwareOffload.hpp"
 #include "tvf/Port.hpp"
 
 namespace tvf {
@@ -51,11 +52,8 @@ class VerbsRawPort final : public Port {
   std::uint64_t takeReceiveDrops() noexcept override;
   std::string_view mechanism() const noexcept override { return "verbs"; }
 
-  // For tests and status: send slots not waiting for a completion.
-  std::size_t freeSendSlots() const noexcept { return freeSend_.size(); }
-
  private:
-  VerbsRawPort(VerbsPortOptions opts, std::unique_ptr<std::uint8_t[]> region, std::size_t regionBytes);
+  VerbsRawPort(VerbsPortOptions opts, std::unique_ptr<std::uint8_t[]> region);
   std::uint8_t* recvSlot(std::uint32_t i) noexcept { return region_.get() + std::size_t(i) * kRecvSlotBytes; }
   std::uint8_t* sendSlot(std::uint32_t i) noexcept {
     return region_.get() + std::size_t(opts_.recvSlots) * kRecvSlotBytes + std::size_t(i) * kSendSlotBytes;
@@ -63,15 +61,13 @@ class VerbsRawPort final : public Port {
   int reclaimSends() noexcept;
   int postOne(std::span<const std::uint8_t> wire, const RawSendOptions& o, bool finishCsum,
               std::uint16_t csumStart, std::uint16_t csumOffset) noexcept;
-  int sendSegmented(std::span<const std::uint8_t> wire, std::uint8_t gsoType, std::uint16_t gsoSize,
-                    std::uint16_t l4Offset) noexcept;
+  int sendSegmented(const GsoSegmenter& seg) noexcept;
 
   VerbsPortOptions opts_;
   // The registered memory: recvSlots receive slots, then sendSlots send
   // slots. Declared before queue_ so that the queue (and its memory
   // registration) is destroyed first.
   std::unique_ptr<std::uint8_t[]> region_;
-  std::size_t regionBytes_;
   RawQueuePtr queue_;
   RawQueueCaps caps_;
   // RX worker only.

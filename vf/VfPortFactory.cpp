@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "Log.hpp"
 #include "PacketSocketPort.hpp"
 #include "VerbsRawPort.hpp"
 #ifdef TVF_WITH_VERBS
@@ -71,7 +72,10 @@ Result<PortPtr> openVfPort(const PairConfig& cfg, const LinkInfo& vf, unsigned, 
     spec.mac = vf.mac;
     auto port = VerbsRawPort::open(provider, spec, VerbsPortOptions{});
     if (port || cfg.vfDatapath == VfDatapath::Verbs) return port;
-    // auto: a device without raw-packet QPs still has its netdev.
+    // auto: a device without raw-packet QPs still has its netdev. Once per
+    // attach, never per packet.
+    moduleLogger("vf")->warn("{}: verbs port on {} failed ({}); using AF_PACKET", vf.ifname, rdma,
+                             port.error().describe());
   }
 #endif
   PacketPortOptions opts;

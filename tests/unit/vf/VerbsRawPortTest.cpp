@@ -182,7 +182,7 @@ TEST_F(VerbsRawPortTest, ReceivedFramesGoUpWithAVnetHeaderAndBuffersAreReposted)
   ASSERT_EQ(sink.frames.size(), 2u);
   VnetHdr h;
   std::memcpy(&h, sink.frames[0].data(), sizeof h);
-  EXPECT_EQ(h.flags, 2);  // VIRTIO_NET_HDR_F_DATA_VALID: the device checked it
+  EXPECT_EQ(h.flags, kVnetFlagDataValid);  // the device checked it
   EXPECT_EQ(h.gsoType, kVnetGsoNone);
   EXPECT_EQ(Bytes(sink.frames[0].begin() + kVnetHdrLen, sink.frames[0].end()), a);
   std::memcpy(&h, sink.frames[1].data(), sizeof h);
@@ -222,7 +222,6 @@ TEST_F(VerbsRawPortTest, AVanishedDeviceReadsAsEnxioBothWays) {
   Collect sink;
   EXPECT_EQ(port->receiveBatch(sink, 64), -ENXIO);
   EXPECT_EQ(port->send(span(withVnet(frame({}, 100), 0, 0, {}, false))), -ENXIO);
-  EXPECT_TRUE(isPathFailure(-ENXIO));
 }
 
 TEST_F(VerbsRawPortTest, PlainFrameLeavesWithoutTheVnetHeader) {
@@ -302,8 +301,8 @@ TEST_F(VerbsRawPortTest, GsoFrameIsSegmentedInSoftwareWithoutTso) {
   const struct {
     Layout l;
     std::uint8_t type;
-  } cases[] = {{{}, kVnetGsoTcpv4}, {{true, false, false}, 4}, {{false, true, false}, 5},
-               {{true, true, true}, 5}, {{false, false, true}, kVnetGsoTcpv4 | 0x80}};
+  } cases[] = {{{}, kVnetGsoTcpv4}, {{true, false, false}, kVnetGsoTcpv6}, {{false, true, false}, kVnetGsoUdpL4},
+               {{true, true, true}, kVnetGsoUdpL4}, {{false, false, true}, kVnetGsoTcpv4 | kVnetGsoEcn}};
   for (const auto& c : cases) {
     queue->sent.clear();
     const Bytes f = frame(c.l, 5000);
@@ -326,8 +325,8 @@ TEST_F(VerbsRawPortTest, FinClearedOnAllButTheLastSegment) {
 TEST_F(VerbsRawPortTest, MalformedGsoFrameIsRefused) {
   open({}, {8, 64});
   Bytes f = frame({}, 3000);
-  EXPECT_EQ(port->send(span(withVnet(f, kVnetGsoTcpv4 + 2, 1000, {}))), -EINVAL);  // UFO: not supported
-  EXPECT_EQ(port->send(span(withVnet(f, 4, 1000, {}))), -EINVAL);                  // TCPv6 on an IPv4 frame
+  EXPECT_EQ(port->send(span(withVnet(f, kVnetGsoUdp, 1000, {}))), -EINVAL);    // UFO: not supported
+  EXPECT_EQ(port->send(span(withVnet(f, kVnetGsoTcpv6, 1000, {}))), -EINVAL);  // TCPv6 on an IPv4 frame
   EXPECT_EQ(port->send(span(withVnet(f, kVnetGsoTcpv4, 0, {}))), -EINVAL);         // no segment size
   EXPECT_TRUE(queue->sent.empty());
 }
