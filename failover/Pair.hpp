@@ -62,6 +62,11 @@ struct PairStatus {
   std::uint64_t controlOpRollbacks = 0;
   std::int64_t lastSwitchUnixMs = 0;
   std::string lastError;
+  // Filled by the daemon, which owns the datapath.
+  struct Workers {
+    std::size_t count = 0;
+    std::string scheduling;  // "fifo:N", "other", "other (fifo:N refused: ...)"
+  } workers;
 };
 
 struct PairDeps {

@@ -200,7 +200,7 @@ ConfigResult parse(const YAML::Node& root) {
                         Parser::kindOf(root));
     return p.problems;
   }
-  p.unknownKeys("", root, {"control_socket", "control_group", "log_level", "pairs"});
+  p.unknownKeys("", root, {"control_socket", "control_group", "log_level", "worker_priority", "pairs"});
   if (root["control_socket"])
     if (auto v = p.string("control_socket", root["control_socket"])) {
       if (v->empty() || (*v)[0] != '/')
@@ -220,6 +220,9 @@ ConfigResult parse(const YAML::Node& root) {
                                      {"warn", LogLevel::Warn},
                                      {"error", LogLevel::Error}}))
       cfg.logLevel = *v;
+  if (root["worker_priority"])
+    if (auto v = p.integer("worker_priority", root["worker_priority"], 0, 99))
+      cfg.workerPriority = static_cast<int>(*v);
 
   const YAML::Node pairs = root["pairs"];
   if (!pairs) {

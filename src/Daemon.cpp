@@ -117,7 +117,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   auto vfOpen = [this, cfg](const LinkInfo& l, unsigned q, unsigned n) { return openers_.vf(cfg, l, q, n); };
   std::vector<int> queueFds;
   for (unsigned q = 0; q < rt->tap->queueCount(); ++q) queueFds.push_back(rt->tap->queueFd(q));
-  rt->datapath = std::make_unique<WorkerDatapath>(cfg.name, queueFds, synOpen, vfOpen);
+  rt->datapath = std::make_unique<WorkerDatapath>(cfg.name, queueFds, synOpen, vfOpen, config_.workerPriority);
   if (auto st = rt->datapath->start(*syn); !st) return st;
   PairRuntime* raw = rt.get();
   rt->announcer = std::make_unique<PacketAnnouncer>(
@@ -172,7 +172,10 @@ Daemon::PairRuntime* Daemon::findPair(const std::string& name) {
 
 std::vector<PairStatus> Daemon::statuses() const {
   std::vector<PairStatus> out;
-  for (const auto& rt : pairs_) out.push_back(rt->pair->status());
+  for (const auto& rt : pairs_) {
+    out.push_back(rt->pair->status());
+    out.back().workers = {rt->datapath->workerCount(), rt->datapath->scheduling()};
+  }
   return out;
 }
 
@@ -272,6 +275,8 @@ void Daemon::reload() {
   }
   Config next = std::get<Config>(std::move(r));
   applyLogLevel(next.logLevel);
+  if (next.workerPriority != config_.workerPriority)
+    log_->warn("reload: worker_priority changes only on restart (still {})", config_.workerPriority);
   for (const auto& pc : next.pairs) {
     auto* rt = findPair(pc.name);
     if (!rt) {

@@ -79,6 +79,11 @@ int PacketSocketPort::pendingError() noexcept {
   return err ? -err : 0;
 }
 
+bool PacketSocketPort::framesWaiting() const noexcept {
+  const auto* hdr = reinterpret_cast<const tpacket2_hdr*>(ring_ + std::size_t(next_) * opts_.frameSize);
+  return __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
+}
+
 int PacketSocketPort::receiveBatch(FrameSink& sink, int budget) noexcept {
   int delivered = 0;
   while (delivered < budget) {

@@ -10,8 +10,8 @@
 //    them, so it is off. PACKET_IGNORE_OUTGOING keeps our own TX out of the ring.
 //  - queues > 1: the sockets of one netdev join a PACKET_FANOUT_HASH group.
 //
-// Thread: built and destroyed by the control thread; receiveBatch by one
-// RX worker, send by one TX worker (the kernel allows both at once).
+// Thread: built and destroyed by the control thread; used by one datapath
+// worker (receiveBatch, framesWaiting and send).
 #pragma once
 
 #include <cstdint>
@@ -37,6 +37,7 @@ class PacketSocketPort final : public Port {
 
   int pollFd() const noexcept override { return fd_.get(); }
   int receiveBatch(FrameSink& sink, int budget) noexcept override;
+  bool framesWaiting() const noexcept override;
   int send(std::span<const std::uint8_t> frame) noexcept override;
   std::string_view mechanism() const noexcept override { return "packet"; }
   // PACKET_STATISTICS' tp_drops (ring full) plus truncated frames.

@@ -58,6 +58,7 @@ nlohmann::json pairStatusJson(const PairStatus& s) {
   j["control_op_rollbacks"] = s.controlOpRollbacks;
   j["last_switch_unix_ms"] = s.lastSwitchUnixMs;
   j["last_error"] = s.lastError.empty() ? nullptr : nlohmann::json(s.lastError);
+  j["workers"] = {{"count", s.workers.count}, {"scheduling", s.workers.scheduling}};
   return j;
 }
 

@@ -2,9 +2,12 @@
 
 #include <linux/if_ether.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "Log.hpp"
 #include "tvf/Assert.hpp"
@@ -41,21 +44,22 @@ PathCounters PortSet::snapshot() const {
   return c;
 }
 
-// One thread: one direction of one queue.
+// One thread per TAP queue, both directions: every open port -> TAP queue,
+// then TAP queue -> active port. A TCP flow's ACKs and the data they
+// release are handled back to back without waking a second thread for
+// each; at SCHED_FIFO that is what keeps both directions fast
+// (docs/architecture.md, "Workers").
 class DatapathWorker final : private FrameSink {
  public:
-  enum class Direction { Tx, Rx };
-
-  DatapathWorker(WorkerDatapath& owner, Direction dir, unsigned queue, int tapFd, int notifyFd)
-      : owner_(owner), dir_(dir), queue_(queue), tapFd_(tapFd), notifyFd_(notifyFd),
-        wake_(std::move(UniqueFd::eventFd().value())) {
-    if (dir_ == Direction::Tx) buffer_.resize(kMaxFrameLen + kVnetHdrLen);
-  }
+  DatapathWorker(WorkerDatapath& owner, unsigned queue, int tapFd, int notifyFd)
+      : owner_(owner), queue_(queue), tapFd_(tapFd), notifyFd_(notifyFd),
+        wake_(std::move(UniqueFd::eventFd().value())), buffer_(kMaxFrameLen + kVnetHdrLen) {}
 
   void start() { thread_ = std::thread([this] { run(); }); }
   void join() {
     if (thread_.joinable()) thread_.join();
   }
+  pthread_t nativeHandle() { return thread_.native_handle(); }
 
   // Control thread side.
   bool post(const WorkerCommand& c) {
@@ -67,13 +71,6 @@ class DatapathWorker final : private FrameSink {
   bool popReport(WorkerReport& r) { return reports_.pop(r); }
 
  private:
-  void run() noexcept {
-    if (dir_ == Direction::Tx)
-      runTx();
-    else
-      runRx();
-  }
-
   // Applies pending commands; false on Stop.
   bool applyCommands() noexcept {
     WorkerCommand c;
@@ -104,6 +101,7 @@ class DatapathWorker final : private FrameSink {
     if (any) {
       failedSet_ = nullptr;  // a new publication: try the active set again
       for (auto& r : reported_) r = nullptr;
+      rxFlagged_ = {};       // the poll results no longer match the sets
       acked_.store(epoch, std::memory_order_release);
       kickEventFd(notifyFd_);
     }
@@ -123,26 +121,70 @@ class DatapathWorker final : private FrameSink {
     kickEventFd(notifyFd_);
   }
 
-  // ---- TX: TAP queue -> active port --------------------------------------
-  void runTx() noexcept {
-    pollfd fds[2] = {{tapFd_, POLLIN, 0}, {wake_.get(), POLLIN, 0}};
-    PortSet* synth = owner_.syntheticSet();
+  void run() noexcept {
+    PortSet* const synth = owner_.syntheticSet();
+    bool timedOut = false;
     for (;;) {
       if (!applyCommands()) return;
-      PortSet* set = owner_.txSet.load(std::memory_order_acquire);
-      if (!set || set == failedSet_) set = synth;
-      int n = 0;
-      for (; n < kBatch; ++n) {
-        const ssize_t r = ::read(tapFd_, buffer_.data(), buffer_.size());
-        if (r < 0) break;  // EAGAIN, or the TAP is down
-        if (static_cast<std::size_t>(r) < kVnetHdrLen + ETH_HLEN) continue;
-        set = transmit(set, synth, {buffer_.data(), static_cast<std::size_t>(r)});
+      // Receive first: the ACKs it hands to the stack release the data
+      // that the TX half then finds waiting on the TAP.
+      const bool rxBusy = receive(synth);
+      const bool txBusy = transmitBatch(synth);
+      if (rxBusy || txBusy) continue;
+      // Collect what the ports dropped before we could read it: a syscall,
+      // so not on every wake-up (at low rates that is every packet), but on
+      // every 64th and when a second passed without any.
+      if (++idleWakes_ % 64 == 0 || timedOut) {
+        for (std::size_t i = 0; i < rxCount_; ++i) {
+          if (const auto d = rxSets_[i]->ports[queue_]->takeReceiveDrops())
+            QueueCounters::bump(rxSets_[i]->counters[queue_].rxDropped, d);
+        }
       }
-      if (n == kBatch) continue;
-      // A kick after this poll's wake-up stays pending in the eventfd, so
-      // draining only when it fired never loses a command.
-      if (::poll(fds, 2, -1) > 0 && (fds[1].revents & POLLIN)) drainCounterFd(wake_.get());
+      timedOut = waitForWork();
     }
+  }
+
+  // ---- RX: every port -> TAP ----------------------------------------------
+  // True when a port had more than one batch waiting.
+  bool receive(PortSet* synth) noexcept {
+    bool busy = false;
+    for (std::size_t i = 0; i < rxCount_; ++i) {
+      current_ = rxSets_[i];
+      Port& port = *current_->ports[queue_];
+      // Flagged by poll (frames or an error), or frames seen without a
+      // syscall: only then is the port asked.
+      if (!rxFlagged_[i] && !port.framesWaiting()) continue;
+      rxFlagged_[i] = false;
+      const int rc = port.receiveBatch(*this, kBatch);
+      if (rc >= kBatch) busy = true;
+      if (rc < 0 && isPathFailure(rc) && current_ != synth) report(current_, -rc);
+    }
+    return busy;
+  }
+
+  bool deliver(std::span<const std::uint8_t> frame) noexcept override {
+    auto& c = current_->counters[queue_];
+    if (::write(tapFd_, frame.data(), frame.size()) < 0) {
+      QueueCounters::bump(c.rxDropped);
+      return true;
+    }
+    QueueCounters::bump(c.rxPackets);
+    QueueCounters::bump(c.rxBytes, frame.size() - kVnetHdrLen);
+    return true;
+  }
+
+  // ---- TX: TAP queue -> active port ---------------------------------------
+  // True when a whole batch was read (more may wait).
+  bool transmitBatch(PortSet* synth) noexcept {
+    PortSet* set = owner_.txSet.load(std::memory_order_acquire);
+    if (!set || set == failedSet_) set = synth;
+    for (int n = 0; n < kBatch; ++n) {
+      const ssize_t r = ::read(tapFd_, buffer_.data(), buffer_.size());
+      if (r < 0) return false;  // EAGAIN, or the TAP is down
+      if (static_cast<std::size_t>(r) < kVnetHdrLen + ETH_HLEN) continue;
+      set = transmit(set, synth, {buffer_.data(), static_cast<std::size_t>(r)});
+    }
+    return true;
   }
 
   PortSet* transmit(PortSet* set, PortSet* synth, std::span<const std::uint8_t> frame) noexcept {
@@ -168,52 +210,27 @@ class DatapathWorker final : private FrameSink {
     return set;
   }
 
-  // ---- RX: every port -> TAP ----------------------------------------------
-  bool deliver(std::span<const std::uint8_t> frame) noexcept override {
-    auto& c = current_->counters[queue_];
-    if (::write(tapFd_, frame.data(), frame.size()) < 0) {
-      QueueCounters::bump(c.rxDropped);
-      return true;
-    }
-    QueueCounters::bump(c.rxPackets);
-    QueueCounters::bump(c.rxBytes, frame.size() - kVnetHdrLen);
-    return true;
+  // Sleeps until a command, a TAP frame, or a port's frames or error; true
+  // when a second passed without any. A kick after this poll's wake-up
+  // stays pending in the eventfd, so draining only when it fired never
+  // loses a command; a ring with frames polls readable, so nothing lands
+  // unseen.
+  bool waitForWork() noexcept {
+    std::array<pollfd, 2 + kMaxRxSets> fds{};
+    std::size_t n = 0;
+    fds[n++] = {wake_.get(), POLLIN, 0};
+    fds[n++] = {tapFd_, POLLIN, 0};
+    for (std::size_t i = 0; i < rxCount_; ++i) fds[n++] = {rxSets_[i]->ports[queue_]->pollFd(), POLLIN, 0};
+    const int ready = ::poll(fds.data(), n, 1000);
+    if (ready <= 0) return ready == 0;
+    if (fds[0].revents & POLLIN) drainCounterFd(wake_.get());
+    for (std::size_t i = 0; i < rxCount_; ++i) rxFlagged_[i] = fds[2 + i].revents != 0;
+    return false;
   }
 
-  void runRx() noexcept {
-    std::array<pollfd, 5> fds{};
-    bool timedOut = false;
-    for (;;) {
-      if (!applyCommands()) return;
-      bool busy = false;
-      for (std::size_t i = 0; i < rxCount_; ++i) {
-        current_ = rxSets_[i];
-        const int rc = current_->ports[queue_]->receiveBatch(*this, kBatch);
-        if (rc >= kBatch) busy = true;
-        if (rc < 0 && isPathFailure(rc) && current_ != owner_.syntheticSet()) report(current_, -rc);
-      }
-      if (busy) continue;
-      // Collect what the ports dropped before we could read it: a syscall,
-      // so not on every wake-up (at low rates that is every packet), but on
-      // every 64th and when a second passed without any.
-      if (++idleWakes_ % 64 == 0 || timedOut) {
-        for (std::size_t i = 0; i < rxCount_; ++i) {
-          if (const auto d = rxSets_[i]->ports[queue_]->takeReceiveDrops())
-            QueueCounters::bump(rxSets_[i]->counters[queue_].rxDropped, d);
-        }
-      }
-      std::size_t n = 0;
-      fds[n++] = {wake_.get(), POLLIN, 0};
-      for (std::size_t i = 0; i < rxCount_; ++i) fds[n++] = {rxSets_[i]->ports[queue_]->pollFd(), POLLIN, 0};
-      // A ring with frames polls readable, so nothing lands unseen.
-      const int ready = ::poll(fds.data(), n, 1000);
-      timedOut = ready == 0;
-      if (ready > 0 && (fds[0].revents & POLLIN)) drainCounterFd(wake_.get());
-    }
-  }
+  static constexpr std::size_t kMaxRxSets = 4;
 
   WorkerDatapath& owner_;
-  Direction dir_;
   unsigned queue_;
   int tapFd_;
   int notifyFd_;
@@ -222,18 +239,20 @@ class DatapathWorker final : private FrameSink {
   SpscRing<WorkerReport, 64> reports_;
   std::atomic<std::uint64_t> acked_{0};
   std::vector<std::uint8_t> buffer_;
-  std::array<PortSet*, 4> rxSets_{};
+  std::array<PortSet*, kMaxRxSets> rxSets_{};
+  std::array<bool, kMaxRxSets> rxFlagged_{};
   std::size_t rxCount_ = 0;
   PortSet* current_ = nullptr;
   PortSet* failedSet_ = nullptr;
   std::uint64_t idleWakes_ = 0;
-  std::array<PortSet*, 4> reported_{};
+  std::array<PortSet*, kMaxRxSets> reported_{};
   std::thread thread_;
 };
 
 WorkerDatapath::WorkerDatapath(std::string name, std::vector<int> queueFds, PortOpener syntheticOpener,
-                               PortOpener vfOpener)
-    : name_(std::move(name)), queueFds_(std::move(queueFds)), syntheticOpener_(std::move(syntheticOpener)), vfOpener_(std::move(vfOpener)),
+                               PortOpener vfOpener, int workerPriority)
+    : name_(std::move(name)), queueFds_(std::move(queueFds)), syntheticOpener_(std::move(syntheticOpener)),
+      vfOpener_(std::move(vfOpener)), priority_(workerPriority),
       notify_(std::move(UniqueFd::eventFd().value())), log_(moduleLogger("datapath")) {}
 
 WorkerDatapath::~WorkerDatapath() { stop(); }
@@ -265,17 +284,14 @@ Status WorkerDatapath::start(const LinkInfo& synthetic) {
   if (!synthSet_) return st;
   txSet.store(synthSet_.get(), std::memory_order_release);
   const unsigned queues = static_cast<unsigned>(queueFds_.size());
-  for (unsigned q = 0; q < queues; ++q) {
-    workers_.push_back(std::make_unique<DatapathWorker>(*this, DatapathWorker::Direction::Tx, q,
-                                                        queueFds_[q], notify_.get()));
-    workers_.push_back(std::make_unique<DatapathWorker>(*this, DatapathWorker::Direction::Rx, q,
-                                                        queueFds_[q], notify_.get()));
-  }
+  for (unsigned q = 0; q < queues; ++q)
+    workers_.push_back(std::make_unique<DatapathWorker>(*this, q, queueFds_[q], notify_.get()));
   ++epoch_;
-  for (unsigned q = 0; q < queues; ++q) workers_[q * 2 + 1]->post({kAddRx, synthSet_.get(), epoch_});
+  for (auto& w : workers_) w->post({kAddRx, synthSet_.get(), epoch_});
   for (auto& w : workers_) w->start();
-  log_->info("{}: {} queue(s), {} worker threads on synthetic {}", name_, queueFds_.size(),
-             workers_.size(), synthetic.ifname);
+  applyScheduling();
+  log_->info("{}: {} worker thread(s), {}, on synthetic {}", name_, workers_.size(), scheduling_,
+             synthetic.ifname);
   return Status::ok();
 }
 
@@ -289,18 +305,33 @@ void WorkerDatapath::stop() {
   synthSet_.reset();
 }
 
-void WorkerDatapath::broadcast(int kind, PortSet* set, bool rx, bool tx) {
+void WorkerDatapath::broadcast(int kind, PortSet* set) {
   ++epoch_;
-  for (std::size_t i = 0; i < workers_.size(); ++i) {
-    const bool isRx = i % 2 == 1;
-    if ((isRx && rx) || (!isRx && tx)) {
-      // A full ring means a worker is stuck for 64 commands; it is an
-      // invariant that the control thread never gets that far ahead.
-      TVF_ASSERT(workers_[i]->post({kind, set, epoch_}));
-    } else {
-      workers_[i]->post({kSync, nullptr, epoch_});
+  // A full ring means a worker is stuck for 64 commands; it is an invariant
+  // that the control thread never gets that far ahead.
+  for (auto& w : workers_) TVF_ASSERT(w->post({kind, set, epoch_}));
+}
+
+void WorkerDatapath::applyScheduling() {
+  if (priority_ == 0) {
+    scheduling_ = "other";
+    return;
+  }
+  sched_param param{};
+  param.sched_priority = priority_;
+  for (auto& w : workers_) {
+    if (const int rc = ::pthread_setschedparam(w->nativeHandle(), SCHED_FIFO, &param); rc != 0) {
+      // Not fatal: without CAP_SYS_NICE, or in a cgroup with no real-time
+      // budget, the workers run as ordinary threads and say so.
+      scheduling_ = fmt::format("other (fifo:{} refused: {})", priority_, std::strerror(rc));
+      log_->warn("{}: workers stay at normal priority: SCHED_FIFO {} refused: {}", name_, priority_,
+                 std::strerror(rc));
+      param.sched_priority = 0;
+      for (auto& x : workers_) ::pthread_setschedparam(x->nativeHandle(), SCHED_OTHER, &param);
+      return;
     }
   }
+  scheduling_ = fmt::format("fifo:{}", priority_);
 }
 
 Status WorkerDatapath::openVfPort(const LinkInfo& vf, std::uint64_t generation) {
@@ -309,7 +340,7 @@ Status WorkerDatapath::openVfPort(const LinkInfo& vf, std::uint64_t generation) 
   auto set = openSet(PathKind::Vf, vf, generation, vfOpener_, st);
   if (!set) return st;
   vfSet_ = std::move(set);
-  broadcast(kAddRx, vfSet_.get(), true, false);
+  broadcast(kAddRx, vfSet_.get());
   log_->info("{}: VF port open on {} ({})", name_, vf.ifname, vfMechanism());
   return Status::ok();
 }
@@ -318,14 +349,14 @@ void WorkerDatapath::switchTx(PathKind path) {
   PortSet* target = path == PathKind::Vf && vfSet_ ? vfSet_.get() : synthSet_.get();
   if (!target) return;
   txSet.store(target, std::memory_order_release);
-  broadcast(kSync, nullptr, false, true);
+  broadcast(kSync, nullptr);
 }
 
 void WorkerDatapath::retireVfPort() {
   if (!vfSet_ || retiring_) return;
   if (txSet.load() == vfSet_.get()) txSet.store(synthSet_.get(), std::memory_order_release);
   retiring_ = true;
-  broadcast(kRemoveRx, vfSet_.get(), true, false);
+  broadcast(kRemoveRx, vfSet_.get());
   retireEpoch_ = epoch_;
 }
 

@@ -1,5 +1,5 @@
-// The datapath behind one TAP: per queue, a TX worker (TAP -> active port)
-// and an RX worker (every open port -> TAP), each a thread that owns its
+// The datapath behind one TAP: per queue, one worker thread that moves
+// frames both ways (TAP -> active port, every open port -> TAP), owns its
 // fds and buffers and never locks, allocates or logs per packet.
 //
 // Publication and retirement:
@@ -69,9 +69,10 @@ class DatapathWorker;
 class WorkerDatapath final : public Datapath {
  public:
   // `queueFds`: one TAP queue fd per queue (borrowed; a socketpair in
-  // unit tests). `name` is for logs.
+  // unit tests). `name` is for logs. `workerPriority`: 0 runs the workers
+  // as ordinary threads, 1..99 at that SCHED_FIFO priority.
   WorkerDatapath(std::string name, std::vector<int> queueFds, PortOpener syntheticOpener,
-                 PortOpener vfOpener);
+                 PortOpener vfOpener, int workerPriority = 0);
   ~WorkerDatapath() override;
 
   Status start(const LinkInfo& synthetic);
@@ -85,6 +86,10 @@ class WorkerDatapath final : public Datapath {
   std::string vfMechanism() const override;
 
   int notifyFd() const { return notify_.get(); }
+  std::size_t workerCount() const { return workers_.size(); }
+  // What the workers run at: "fifo:N", "other", or "other (fifo:N
+  // refused: ...)" when the kernel said no.
+  const std::string& scheduling() const { return scheduling_; }
   DatapathEvents onNotify();
 
   // Worker-side access.
@@ -94,12 +99,15 @@ class WorkerDatapath final : public Datapath {
  private:
   std::unique_ptr<PortSet> openSet(PathKind path, const LinkInfo& link, std::uint64_t generation,
                                    const PortOpener& opener, Status& st);
-  void broadcast(int kind, PortSet* set, bool rx, bool tx);
+  void broadcast(int kind, PortSet* set);
+  void applyScheduling();
 
   std::string name_;
   std::vector<int> queueFds_;
   PortOpener syntheticOpener_;
   PortOpener vfOpener_;
+  int priority_;
+  std::string scheduling_;
   UniqueFd notify_;
   std::unique_ptr<PortSet> synthSet_;
   std::unique_ptr<PortSet> vfSet_;

@@ -13,9 +13,11 @@
 //    reads as -ENXIO on both sides, which the workers report as a path
 //    failure.
 //
-// Thread: built and destroyed by the control thread; receiveBatch and
-// takeReceiveDrops by one RX worker, send by one TX worker. The two sides
-// touch disjoint members.
+// Thread: built and destroyed by the control thread; used by one datapath
+// worker. The receive and send sides touch disjoint members. It keeps
+// Port::framesWaiting's default (true): polling the completion queue costs
+// no system call, but re-arming an empty one does, so a worker busy with
+// TAP frames re-arms once per pass (not run on hardware, see README).
 // Counters: receive drops (error completions, failed re-posts, truncated
 // frames) through takeReceiveDrops.
 #pragma once

@@ -47,6 +47,10 @@ struct Config {
   std::string controlSocket = "/run/tvf/tvf.sock";
   std::string controlGroup;  // empty: root only
   LogLevel logLevel = LogLevel::Info;
+  // Datapath workers' scheduling: 0 = ordinary threads (SCHED_OTHER),
+  // 1..99 = SCHED_FIFO at that priority, ahead of applications, as the
+  // kernel's own packet processing (softirq) is.
+  int workerPriority = 1;
   std::vector<PairConfig> pairs;
 };
 

@@ -41,13 +41,17 @@ class Port {
   // gone), -ENXIO / -ENODEV (the netdev is gone: the port must be retired).
   virtual int receiveBatch(FrameSink& sink, int budget) noexcept = 0;
 
+  // A cheap look, without a system call, at whether receiveBatch would
+  // deliver anything. A port that cannot tell says true.
+  virtual bool framesWaiting() const noexcept { return true; }
+
   // Sends one frame (vnet header included). Returns 0, -EAGAIN / -ENOBUFS
   // (transient: the frame is dropped and counted), or -ENETDOWN / -ENXIO /
   // -ENODEV (path failure: reported to the control thread).
   virtual int send(std::span<const std::uint8_t> frame) noexcept = 0;
 
   // Frames the kernel or the port dropped on receive since the last call
-  // (ring overflow, truncation). Called by the RX worker when it goes idle.
+  // (ring overflow, truncation). Called by the worker when it goes idle.
   virtual std::uint64_t takeReceiveDrops() noexcept { return 0; }
 
   // "packet" or "verbs": shown as vf.datapath in status.

@@ -6,9 +6,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "tvf/Port.hpp"
@@ -42,6 +44,11 @@ class FakePort final : public Port {
     std::lock_guard<std::mutex> g(mu_);
     sendError_ = err;
   }
+  // Each send takes this long: a slow link that keeps a worker busy.
+  void slowSends(std::chrono::microseconds d) {
+    std::lock_guard<std::mutex> g(mu_);
+    sendDelay_ = d;
+  }
 
   // -- Port
   int pollFd() const noexcept override { return efd_; }
@@ -63,7 +70,17 @@ class FakePort final : public Port {
     for (auto& f : batch) sink.deliver(f);
     return static_cast<int>(batch.size());
   }
+  bool framesWaiting() const noexcept override {
+    std::lock_guard<std::mutex> g(mu_);
+    return !rx_.empty();
+  }
   int send(std::span<const std::uint8_t> frame) noexcept override {
+    std::chrono::microseconds delay;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      delay = sendDelay_;
+    }
+    if (delay.count()) std::this_thread::sleep_for(delay);
     std::lock_guard<std::mutex> g(mu_);
     if (sendError_) return -sendError_;
     sent_.emplace_back(frame.begin(), frame.end());
@@ -77,6 +94,7 @@ class FakePort final : public Port {
   std::deque<Frame> rx_;
   std::vector<Frame> sent_;
   int sendError_ = 0;
+  std::chrono::microseconds sendDelay_{0};
   std::shared_ptr<bool> alive_;
 };
 

@@ -203,6 +203,8 @@ TEST_F(Operations, StatusAndMetricsFollowTheContract) {
       EXPECT_TRUE(s["counters"][path][k].is_number_unsigned()) << path << "." << k;
   EXPECT_EQ(s["vf"]["datapath"], "packet");
   EXPECT_TRUE(s["caps"]["offloads"].is_array());
+  EXPECT_EQ(s["workers"]["count"], 1);
+  EXPECT_EQ(s["workers"]["scheduling"], "fifo:1");  // worker_priority's default, as root
   auto table = topo->tvfctl("status");
   EXPECT_EQ(table.status, 0);
   EXPECT_TRUE(contains(table.out, "tvf0") && contains(table.out, "vf0")) << table.out;
@@ -219,16 +221,28 @@ TEST_F(Operations, StatusAndMetricsFollowTheContract) {
 }
 
 TEST_F(Operations, ServiceCapabilitySetIsEnough) {
-  // The systemd unit's bounding set: NET_ADMIN, NET_RAW, BPF.
-  ASSERT_TRUE(topo->startTvfd("", true, "setpriv --bounding-set=-all,+net_admin,+net_raw,+bpf --inh-caps=-all"));
+  // The systemd unit's bounding set: NET_ADMIN, NET_RAW, BPF, SYS_NICE.
+  ASSERT_TRUE(topo->startTvfd("", true,
+                              "setpriv --bounding-set=-all,+net_admin,+net_raw,+bpf,+sys_nice --inh-caps=-all"));
   topo->addVf("vf0");
   ASSERT_TRUE(topo->waitForState("active", "vf"));
   auto ping = topo->inGuest("ping -c 10 -i 0.02 -W 1 198.18.0.1");
   EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
   EXPECT_TRUE(contains(topo->inGuest("tc filter show dev vf0 ingress").out, "bpf"));
   EXPECT_TRUE(contains(topo->inGuest("grep CapEff /proc/" + std::to_string(topo->tvfdPid()) + "/status").out,
-                       "0000008000003000"))  // NET_ADMIN(12), NET_RAW(13), BPF(39)
+                       "0000008000803000"))  // NET_ADMIN(12), NET_RAW(13), SYS_NICE(23), BPF(39)
       << topo->inGuest("grep Cap /proc/" + std::to_string(topo->tvfdPid()) + "/status").out;
+  EXPECT_EQ(topo->status()["workers"]["scheduling"], "fifo:1");
+}
+
+TEST_F(Operations, WithoutSysNiceTheWorkersRunAsOrdinaryThreads) {
+  ASSERT_TRUE(topo->startTvfd("", true, "setpriv --bounding-set=-all,+net_admin,+net_raw,+bpf --inh-caps=-all"));
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_EQ(topo->status()["workers"]["scheduling"], "other (fifo:1 refused: Operation not permitted)");
+  EXPECT_TRUE(contains(topo->tvfdLog(), "workers stay at normal priority")) << topo->tvfdLog();
+  auto ping = topo->inGuest("ping -c 5 -i 0.05 -W 1 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
 }
 
 TEST_F(Operations, UdevHelperRecognisesThePairsVfs) {

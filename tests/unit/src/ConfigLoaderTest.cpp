@@ -48,12 +48,14 @@ TEST(ConfigLoader, DefaultsAreDocumented) {
   EXPECT_EQ(p.carrierUpDelay.count(), 2000);
   EXPECT_EQ(c.controlSocket, kDefaultControlSocket);
   EXPECT_EQ(c.logLevel, LogLevel::Info);
+  EXPECT_EQ(c.workerPriority, 1);
 }
 
 TEST(ConfigLoader, ReadsEveryKey) {
   auto c = config(R"(control_socket: /tmp/x.sock
 control_group: netadm
 log_level: debug
+worker_priority: 0
 pairs:
   - name: tvf1
     synthetic: mac:02:00:C6:12:00:02
@@ -74,6 +76,7 @@ pairs:
   EXPECT_EQ(c.controlSocket, "/tmp/x.sock");
   EXPECT_EQ(c.controlGroup, "netadm");
   EXPECT_EQ(c.logLevel, LogLevel::Debug);
+  EXPECT_EQ(c.workerPriority, 0);
   EXPECT_EQ(p.syntheticMac->toString(), "02:00:c6:12:00:02");
   EXPECT_EQ(p.syntheticSpec(), "mac:02:00:c6:12:00:02");
   EXPECT_FALSE(p.transparent);
@@ -111,7 +114,7 @@ TEST(ConfigLoader, UnknownKey) {
              "vf_datapath, vf_mtu_policy)"});
   expectOne("verbose: 1\npairs:\n  - name: tvf0\n    synthetic: eth0\n",
             {"verbose", 1,
-             "unknown key 'verbose' (known: control_group, control_socket, log_level, pairs)"});
+             "unknown key 'verbose' (known: control_group, control_socket, log_level, pairs, worker_priority)"});
 }
 
 TEST(ConfigLoader, WrongType) {
@@ -129,6 +132,8 @@ TEST(ConfigLoader, OutOfRange) {
             {"pairs[0].attach_wait_ms", 4, "out of range: -5 (allowed 0..600000)"});
   expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    queues: 64\n",
             {"pairs[0].queues", 4, "out of range: 64 (allowed 1..16)"});
+  expectOne("worker_priority: 100\npairs:\n  - name: tvf0\n    synthetic: eth0\n",
+            {"worker_priority", 1, "out of range: 100 (allowed 0..99)"});
 }
 
 TEST(ConfigLoader, UnknownEnumValue) {

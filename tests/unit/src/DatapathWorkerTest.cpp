@@ -2,10 +2,16 @@
 // SOCK_SEQPACKET socketpair standing in for the TAP queue.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "FakePort.hpp"
@@ -181,6 +187,67 @@ TEST_F(DatapathWorkerTest, OpenFailureLeavesNoPort) {
   failVfOpen = false;
   openVf();
   EXPECT_EQ(dp->openVfPort(v, 2).code(), EBUSY);  // one VF port at a time
+}
+
+TEST_F(DatapathWorkerTest, RxIsServedWhileTheTapKeepsTheWorkerBusy) {
+  // One thread serves both directions, so a frame from a port must not
+  // wait for the TAP queue to run dry. Fill the TAP queue, make each send
+  // take 1 ms, then inject an RX frame mid-batch: it must reach the stack while most
+  // of the TAP's frames are still waiting.
+  synth->slowSends(1ms);
+  const auto f = frame(11);
+  std::size_t queued = 0;
+  while (::write(fds[1], f.data(), f.size()) > 0) ++queued;
+  ASSERT_GE(queued, 150u);  // a full socketpair holds a few hundred
+  ASSERT_TRUE(waitFor([&] { return synth->sent().size() >= 5; }));  // mid-batch
+  synth->inject(frame(12));
+  auto got = stackReceives();
+  const std::size_t sentBefore = synth->sent().size();
+  ASSERT_TRUE(got);
+  EXPECT_EQ(*got, frame(12));
+  EXPECT_LT(sentBefore, queued - 50) << "the RX frame waited for the TAP queue to drain";
+  synth->slowSends(0us);
+  EXPECT_TRUE(waitFor([&] { return synth->sent().size() == queued; }));
+}
+
+TEST_F(DatapathWorkerTest, WorkersRunAsOrdinaryThreadsAtPriorityZero) {
+  EXPECT_EQ(dp->workerCount(), 1u);
+  EXPECT_EQ(dp->scheduling(), "other");
+}
+
+// Threads of this process with SCHED_FIFO at `prio`, from /proc.
+int fifoThreads(int prio) {
+  int n = 0;
+  for (const auto& t : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(t.path() / "stat");
+    std::string line;
+    std::getline(in, line);
+    // Fields after the ")" that ends the thread's name: 3 = state ...
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(rest), {}};
+    // stat(5): rt_priority is field 40, policy field 41; f[0] is field 3.
+    if (f.size() > 38 && std::stoi(f[37]) == prio && std::stoi(f[38]) == SCHED_FIFO) ++n;
+  }
+  return n;
+}
+
+TEST_F(DatapathWorkerTest, WorkersRunAtTheConfiguredFifoPriority) {
+  WorkerDatapath rt("tvf1", {fds[0]}, [](const LinkInfo&, unsigned, unsigned) -> Result<PortPtr> {
+    return PortPtr(std::make_unique<FakePort>());
+  }, nullptr, 7);
+  LinkInfo s;
+  s.ifname = "eth1";
+  ASSERT_TRUE(rt.start(s));
+  if (::geteuid() != 0) {
+    // Without CAP_SYS_NICE the kernel refuses: the workers say so and run.
+    EXPECT_EQ(rt.scheduling().rfind("other (fifo:7 refused: ", 0), 0u) << rt.scheduling();
+    EXPECT_EQ(fifoThreads(7), 0);
+    return;
+  }
+  EXPECT_EQ(rt.scheduling(), "fifo:7");
+  EXPECT_EQ(fifoThreads(7), 1);
+  rt.stop();
+  EXPECT_EQ(fifoThreads(7), 0);
 }
 
 TEST_F(DatapathWorkerTest, RuntFramesFromTheTapAreIgnored) {
