@@ -2,6 +2,8 @@
 # iperf3 TCP through tvf0 (VF attached) against the same transfer over a
 # plain veth into the same bridge (the kernel-only path), in one run.
 # Runs alternate between the two paths; medians of RUNS runs are compared.
+# tvfd runs with its defaults (worker_priority 1: SCHED_FIFO workers); set
+# TVF_WORKER_PRIORITY=0 to measure ordinary-priority workers.
 #
 #   bench/throughput.sh [RUNS] [SECONDS]      (default 5 runs of 5 s)
 #
@@ -30,6 +32,7 @@ ip -n "$K" addr add 198.18.0.3/24 dev kv0
 ip -n "$K" link set kv0 up
 cat > "$D/tvf.yaml" <<YAML
 control_socket: $D/tvf.sock
+worker_priority: ${TVF_WORKER_PRIORITY:-1}
 log_level: warn
 pairs:
   - name: tvf0
@@ -63,6 +66,8 @@ for dir in tx rx; do
   done
 done
 ip netns exec "$G" build/tvfctl --socket "$D/tvf.sock" status
+ip netns exec "$G" build/tvfctl --socket "$D/tvf.sock" status --json |
+  python3 -c 'import json,sys; w=json.load(sys.stdin)["pairs"][0]["workers"]; print("tvfd workers: %d, scheduling %s (worker_priority)" % (w["count"], w["scheduling"]))'
 python3 - "${R[kernel_tx]}" "${R[tvf_tx]}" "${R[kernel_rx]}" "${R[tvf_rx]}" <<'PY'
 import statistics, sys
 k_tx, t_tx, k_rx, t_rx = [[float(x) for x in a.split()] for a in sys.argv[1:5]]
