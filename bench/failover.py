@@ -66,8 +66,9 @@ class Bench:
         os.makedirs(self.dir, exist_ok=True)
         assert sh("%s up %s" % (TOPO, self.p)).returncode == 0
         with open(self.dir + "/tvf.yaml", "w") as f:
-            f.write("control_socket: %s\nlog_level: warn\npairs:\n  - name: tvf0\n    synthetic: eth0\n"
-                    "    attach_wait_ms: 300\n    persist: true\n" % self.sock)
+            f.write("control_socket: %s\nlog_level: warn\nworker_priority: %s\npairs:\n  - name: tvf0\n"
+                    "    synthetic: eth0\n    attach_wait_ms: 300\n    persist: true\n"
+                    % (self.sock, os.environ.get("TVF_WORKER_PRIORITY", "1")))
         self.start_tvfd()
         sh("ip -n %s addr add 198.18.0.2/24 dev tvf0 && ip -n %s link set tvf0 up" % (self.g, self.g))
 

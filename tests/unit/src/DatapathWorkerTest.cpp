@@ -176,6 +176,25 @@ TEST_F(DatapathWorkerTest, RetiredPortIsFreedOnlyAfterEveryWorkerQuiesced) {
   ASSERT_TRUE(waitFor([&] { return synth->sent().size() == 1; }));
 }
 
+TEST_F(DatapathWorkerTest, FramesAPortAlreadyReceivedGoUpWhenItIsRetired) {
+  openVf();
+  vf->inject(frame(20));  // the worker has taken the VF's port up
+  ASSERT_TRUE(stackReceives());
+  // Received just before a surprise removal, not yet read: the retire
+  // command is what wakes the worker.
+  vf->injectQuietly(frame(21));
+  vf->injectQuietly(frame(22));
+  dp->retireVfPort();
+  auto a = stackReceives();
+  auto b = stackReceives();
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, frame(21));
+  EXPECT_EQ(*b, frame(22));
+  auto final = awaitRetire();
+  ASSERT_TRUE(final);
+  EXPECT_EQ(final->rxPackets, 3u);
+}
+
 TEST_F(DatapathWorkerTest, OpenFailureLeavesNoPort) {
   failVfOpen = true;
   LinkInfo v;
