@@ -155,7 +155,7 @@ class DatapathWorker final : private FrameSink {
   }
 
   // ---- RX: every port -> TAP ----------------------------------------------
-  // True when a port had more than one batch waiting.
+  // True when a port filled a whole batch (more may wait).
   bool receive(PortSet* synth) noexcept {
     bool busy = false;
     for (std::size_t i = 0; i < rxCount_; ++i) {
