@@ -1,8 +1,8 @@
-#include "Pair.hpp"
+#include "failover/Pair.hpp"
 
 #include <algorithm>
 
-#include "Log.hpp"
+#include "base/Log.hpp"
 
 namespace tvf {
 
@@ -400,6 +400,11 @@ PairEvent Pair::performAttach() {
   auto caps = deps_.links.readCapabilities(vf.ifindex);
   if (!caps) return attachFailure(caps.status());
   vfCaps_ = *caps;
+  // 1b. What the VF's backend can carry (feature negotiation): it enters
+  // the intersection before the TAP advertises anything.
+  auto backend = deps_.datapath.probeVf(vf);
+  if (!backend) return attachFailure(backend.status());
+  vfBackendCaps_ = backend->asCapabilities();
   // 2. Save the TAP's synthetic-only state.
   savedTapCaps_ = appliedCaps_;
   // 3. The MTU policy, before anything is changed on the TAP.
@@ -418,8 +423,8 @@ PairEvent Pair::performAttach() {
     clampedMtu_ = std::make_pair(tap_.mtu, fit);
     tap_.mtu = fit;
   }
-  // 4. The TAP advertises synthetic ∩ VF.
-  const Capabilities merged = intersect(syntheticCaps_, vfCaps_);
+  // 4. The TAP advertises synthetic ∩ VF ∩ the VF's backend.
+  const Capabilities merged = vfPathCaps();
   if (auto st = deps_.tap.applyCapabilities(merged); !st) return attachFailure(st);
   appliedCaps_ = merged;
   // 5. The VF takes the TAP's MTU and flags.
@@ -460,6 +465,8 @@ void Pair::switchTx(PathKind path) {
              path == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname);
 }
 
+Capabilities Pair::vfPathCaps() const { return intersect(intersect(syntheticCaps_, vfCaps_), vfBackendCaps_); }
+
 bool Pair::vfUsable() const {
   return vf_ && !vfGone_ && vf_->up && vf_->carrier && deps_.datapath.hasVfPort() && !retiring_;
 }
@@ -478,7 +485,7 @@ void Pair::refreshVfCapabilities() {
   auto caps = deps_.links.readCapabilities(vf_->ifindex);
   if (!caps || *caps == vfCaps_) return;
   vfCaps_ = *caps;
-  const Capabilities merged = intersect(syntheticCaps_, vfCaps_);
+  const Capabilities merged = vfPathCaps();
   if (merged == appliedCaps_) return;
   if (auto st = deps_.tap.applyCapabilities(merged); !st) {
     setError(st.error().describe());
@@ -585,6 +592,7 @@ PairStatus Pair::status() const {
   }
   s.caps = appliedCaps_;
   s.mtu = tap_.mtu;
+  s.datapath = deps_.datapath.describe();
   s.syntheticCounters = deps_.datapath.liveCounters(PathKind::Synthetic);
   s.vfCounters = vfAccumulator_.total(
       deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});

@@ -18,56 +18,23 @@
 #include <string>
 #include <vector>
 
-#include "CounterAccumulator.hpp"
-#include "EventBus.hpp"
-#include "PairStateMachine.hpp"
-#include "ThreadOwner.hpp"
+#include "failover/CounterAccumulator.hpp"
+#include "failover/EventBus.hpp"
+#include "failover/PairStateMachine.hpp"
+#include "base/ThreadOwner.hpp"
 #include "tvf/Capabilities.hpp"
 #include "tvf/Clock.hpp"
 #include "tvf/Config.hpp"
 #include "tvf/LinkEvent.hpp"
 #include "tvf/PairEnvironment.hpp"
 #include "tvf/PairState.hpp"
+#include "tvf/PairStatus.hpp"
 
 namespace spdlog {
 class logger;
 }
 
 namespace tvf {
-
-struct PairStatus {
-  struct Backend {
-    std::string ifname;
-    int ifindex = 0;
-    bool carrier = false;
-    std::string datapath;  // VF only: "packet" / "verbs"
-  };
-  std::string name;
-  std::string tap;
-  bool transparent = true;
-  PairState state = PairState::NoVf;
-  PathKind active = PathKind::Synthetic;
-  Backend synthetic;
-  std::optional<Backend> vf;
-  Capabilities caps;
-  std::uint32_t mtu = 0;
-  PathCounters syntheticCounters;
-  PathCounters vfCounters;
-  std::uint64_t switches = 0;
-  bool held = false;
-  std::uint64_t generation = 0;
-  std::uint64_t attachFailures = 0;
-  std::uint64_t illegalTransitions = 0;
-  std::uint64_t refusedVfs = 0;
-  std::uint64_t controlOpRollbacks = 0;
-  std::int64_t lastSwitchUnixMs = 0;
-  std::string lastError;
-  // Filled by the daemon, which owns the datapath.
-  struct Workers {
-    std::size_t count = 0;
-    std::string scheduling;  // "fifo:N", "other", "other (fifo:N refused: ...)"
-  } workers;
-};
 
 struct PairDeps {
   LinkControl& links;
@@ -146,6 +113,9 @@ class Pair {
   void updateCarrier();
   bool vfUsable() const;
   void refreshVfCapabilities();
+  // What tvf0 may advertise while the VF carries TX: synthetic ∩ VF ∩ the
+  // VF backend's negotiated features.
+  Capabilities vfPathCaps() const;
   void forwardTapChange(const LinkInfo& now);
   std::vector<int> controlTargets() const;
   void setError(const std::string& e);
@@ -171,6 +141,7 @@ class Pair {
   std::optional<LinkInfo> vf_;  // the VF waited for / attached
   bool vfGone_ = false;
   Capabilities vfCaps_;
+  Capabilities vfBackendCaps_;  // what the VF's backend negotiated (BackendFeatures)
   // Every matching VF present, with when it last appeared or changed. The
   // attach wait runs from then: a fresh VF waits all of attach_wait, one
   // offered later (after `attach`, or when the attached VF left) only what

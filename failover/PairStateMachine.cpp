@@ -1,4 +1,4 @@
-#include "PairStateMachine.hpp"
+#include "failover/PairStateMachine.hpp"
 
 namespace tvf {
 namespace {

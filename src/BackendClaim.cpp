@@ -1,4 +1,4 @@
-#include "BackendClaim.hpp"
+#include "src/BackendClaim.hpp"
 
 #include <net/if.h>
 #include <bpf/bpf.h>
@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "Log.hpp"
-#include "UniqueFd.hpp"
+#include "base/Log.hpp"
+#include "base/UniqueFd.hpp"
 
 namespace tvf {
 namespace {

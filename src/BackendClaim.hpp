@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "NetlinkRequester.hpp"
+#include "src/NetlinkRequester.hpp"
 #include "tvf/Result.hpp"
 
 namespace spdlog {

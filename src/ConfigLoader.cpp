@@ -1,4 +1,4 @@
-#include "ConfigLoader.hpp"
+#include "src/ConfigLoader.hpp"
 
 #include <cstring>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "ControlServer.hpp"
+#include "src/ControlServer.hpp"
 
 #include <grp.h>
 #include <pwd.h>
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "Log.hpp"
+#include "base/Log.hpp"
 
 namespace tvf {
 

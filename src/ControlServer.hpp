@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "UniqueFd.hpp"
+#include "base/UniqueFd.hpp"
 #include "tvf/Result.hpp"
 
 namespace spdlog {

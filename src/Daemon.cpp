@@ -1,4 +1,4 @@
-#include "Daemon.hpp"
+#include "src/Daemon.hpp"
 
 #include <signal.h>
 
@@ -8,29 +8,16 @@
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 
-#include "ConfigLoader.hpp"
-#include "LinkMulticast.hpp"
-#include "Log.hpp"
+#include "src/ConfigLoader.hpp"
+#include "src/LinkMulticast.hpp"
+#include "base/Log.hpp"
+#include "synthetic/SyntheticBackend.hpp"
 
 namespace tvf {
 
-namespace {
-spdlog::level::level_enum spdLevel(LogLevel l) {
-  switch (l) {
-    case LogLevel::Trace: return spdlog::level::trace;
-    case LogLevel::Debug: return spdlog::level::debug;
-    case LogLevel::Info: return spdlog::level::info;
-    case LogLevel::Warn: return spdlog::level::warn;
-    case LogLevel::Error: return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
-}  // namespace
 
-void applyLogLevel(LogLevel l) { spdlog::set_level(spdLevel(l)); }
-
-Daemon::Daemon(Config config, std::string configPath, PortOpeners openers)
-    : config_(std::move(config)), configPath_(std::move(configPath)), openers_(std::move(openers)),
+Daemon::Daemon(Config config, std::string configPath, DatapathFactoryPtr datapaths)
+    : config_(std::move(config)), configPath_(std::move(configPath)), datapaths_(std::move(datapaths)),
       log_(moduleLogger("tvfd")) {}
 
 Daemon::~Daemon() { tearDown(); }
@@ -87,13 +74,15 @@ Status Daemon::setUp() {
   watch(timer_.get(), true);
   watch(monitor_->fd(), true);
   watch(control_->listenFd(), true);
-  for (auto& rt : pairs_) watch(rt->datapath->notifyFd(), true);
+  for (auto& rt : pairs_) {
+    if (rt->datapath->eventFd() >= 0) watch(rt->datapath->eventFd(), true);
+  }
   log_->info("tvfd ready: {} pair(s), control socket {}", pairs_.size(), config_.controlSocket);
   return Status::ok();
 }
 
 Status Daemon::setUpPair(const PairConfig& cfg) {
-  auto syn = openers_.findSynthetic(cfg, monitor_->table().links());
+  auto syn = findSynthetic(cfg, monitor_->table().links());
   if (!syn) return Status::fail(ENODEV, "pair " + cfg.name + ": synthetic " + cfg.syntheticSpec() + " not found");
   auto tap = TapDevice::open(cfg.name, cfg.queues, cfg.persist, *nl_);
   if (!tap) return tap.status();
@@ -113,11 +102,14 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   }
   if (auto st = links_->claimBackend(syn->ifindex); !st) return st;
 
-  auto synOpen = [this, cfg](const LinkInfo& l, unsigned q, unsigned n) { return openers_.synthetic(cfg, l, q, n); };
-  auto vfOpen = [this, cfg](const LinkInfo& l, unsigned q, unsigned n) { return openers_.vf(cfg, l, q, n); };
-  std::vector<int> queueFds;
-  for (unsigned q = 0; q < rt->tap->queueCount(); ++q) queueFds.push_back(rt->tap->queueFd(q));
-  rt->datapath = std::make_unique<WorkerDatapath>(cfg.name, queueFds, synOpen, vfOpen, config_.workerPriority);
+  DatapathSpec spec;
+  spec.config = cfg;
+  spec.tapIfindex = rt->tap->ifindex();
+  spec.workerPriority = config_.workerPriority;
+  for (unsigned q = 0; q < rt->tap->queueCount(); ++q) spec.queueFds.push_back(rt->tap->queueFd(q));
+  auto datapath = datapaths_->make(spec);
+  if (!datapath) return datapath.status();
+  rt->datapath = std::move(datapath).value();
   if (auto st = rt->datapath->start(*syn); !st) return st;
   PairRuntime* raw = rt.get();
   rt->announcer = std::make_unique<PacketAnnouncer>(
@@ -172,10 +164,7 @@ Daemon::PairRuntime* Daemon::findPair(const std::string& name) {
 
 std::vector<PairStatus> Daemon::statuses() const {
   std::vector<PairStatus> out;
-  for (const auto& rt : pairs_) {
-    out.push_back(rt->pair->status());
-    out.back().workers = {rt->datapath->workerCount(), rt->datapath->scheduling()};
-  }
+  for (const auto& rt : pairs_) out.push_back(rt->pair->status());
   return out;
 }
 
@@ -187,7 +176,7 @@ DaemonStats Daemon::stats() const {
   s.hooksFailed = hooks_.failed();
   s.controlRequests = control_ ? control_->requests() : 0;
   s.controlErrors = control_ ? control_->errors() : 0;
-  s.verbsBuilt = openers_.verbsBuilt;
+  s.verbsBuilt = datapaths_->verbsBuilt();
   return s;
 }
 
@@ -342,7 +331,7 @@ void Daemon::pollMulticast() {
 
 void Daemon::loop() {
   std::map<int, PairRuntime*> notifiers;
-  for (auto& rt : pairs_) notifiers[rt->datapath->notifyFd()] = rt.get();
+  for (auto& rt : pairs_) notifiers[rt->datapath->eventFd()] = rt.get();
   while (running_) {
     armTimer();
     epoll_event evs[32];
@@ -358,7 +347,7 @@ void Daemon::loop() {
       } else if (fd == control_->listenFd()) {
         control_->onAcceptable();
       } else if (auto it = notifiers.find(fd); it != notifiers.end()) {
-        auto ev = it->second->datapath->onNotify();
+        auto ev = it->second->datapath->drainEvents();
         for (auto [gen, err] : ev.vfPortErrors) it->second->pair->onPortError(gen, err);
         if (ev.vfRetired) it->second->pair->onVfPortRetired(*ev.vfRetired);
       } else {

@@ -13,18 +13,18 @@
 #include <string>
 #include <vector>
 
-#include "ControlServer.hpp"
-#include "EventBus.hpp"
-#include "HookRunner.hpp"
-#include "NetlinkLinkControl.hpp"
-#include "NetlinkLinkMonitor.hpp"
-#include "PacketAnnouncer.hpp"
-#include "Pair.hpp"
-#include "PairRouter.hpp"
-#include "StatusReport.hpp"
-#include "TapDevice.hpp"
-#include "WorkerDatapath.hpp"
+#include "src/ControlServer.hpp"
+#include "failover/EventBus.hpp"
+#include "src/HookRunner.hpp"
+#include "src/NetlinkLinkControl.hpp"
+#include "src/NetlinkLinkMonitor.hpp"
+#include "src/PacketAnnouncer.hpp"
+#include "failover/Pair.hpp"
+#include "failover/PairRouter.hpp"
+#include "protocol/StatusReport.hpp"
+#include "src/TapDevice.hpp"
 #include "tvf/Config.hpp"
+#include "tvf/Datapath.hpp"
 
 namespace spdlog {
 class logger;
@@ -32,19 +32,11 @@ class logger;
 
 namespace tvf {
 
-// How the daemon opens ports; tvfd wires synthetic/ and vf/ in here.
-struct PortOpeners {
-  // (pair config, link, queue, queues) -> port
-  std::function<Result<PortPtr>(const PairConfig&, const LinkInfo&, unsigned, unsigned)> synthetic;
-  std::function<Result<PortPtr>(const PairConfig&, const LinkInfo&, unsigned, unsigned)> vf;
-  // Finds a pair's synthetic among the links (by name or MAC).
-  std::function<std::optional<LinkInfo>(const PairConfig&, const std::map<int, LinkInfo>&)> findSynthetic;
-  bool verbsBuilt = false;
-};
-
 class Daemon {
  public:
-  Daemon(Config config, std::string configPath, PortOpeners openers);
+  // `datapaths` builds each pair's datapath (the composition root picks the
+  // implementation; tests can hand in their own).
+  Daemon(Config config, std::string configPath, DatapathFactoryPtr datapaths);
   ~Daemon();
   // Runs until SIGTERM/SIGINT. Returns the process exit code.
   int run();
@@ -53,7 +45,7 @@ class Daemon {
   struct PairRuntime {
     PairConfig config;
     std::unique_ptr<TapDevice> tap;
-    std::unique_ptr<WorkerDatapath> datapath;
+    DatapathPtr datapath;
     std::unique_ptr<PacketAnnouncer> announcer;
     std::unique_ptr<Pair> pair;
     std::vector<ControlServer::ClientId> detachWaiters;
@@ -78,7 +70,7 @@ class Daemon {
 
   Config config_;
   std::string configPath_;
-  PortOpeners openers_;
+  DatapathFactoryPtr datapaths_;
   std::shared_ptr<spdlog::logger> log_;
   SteadyClock clock_;
   EventBus bus_;

@@ -1,4 +1,4 @@
-#include "NetlinkLinkControl.hpp"
+#include "src/NetlinkLinkControl.hpp"
 
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "EthtoolFeatures.hpp"
-#include "UniqueFd.hpp"
+#include "src/EthtoolFeatures.hpp"
+#include "base/UniqueFd.hpp"
 
 namespace tvf {
 namespace {

@@ -1,4 +1,4 @@
-#include "PacketAnnouncer.hpp"
+#include "src/PacketAnnouncer.hpp"
 
 #include <linux/if_addr.h>
 #include <linux/if_packet.h>
@@ -8,8 +8,8 @@
 
 #include <cstring>
 
-#include "Log.hpp"
-#include "UniqueFd.hpp"
+#include "base/Log.hpp"
+#include "base/UniqueFd.hpp"
 
 namespace tvf {
 

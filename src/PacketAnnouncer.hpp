@@ -9,9 +9,9 @@
 #include <functional>
 #include <memory>
 
-#include "HookRunner.hpp"
-#include "NetlinkRequester.hpp"
-#include "PathFrames.hpp"
+#include "src/HookRunner.hpp"
+#include "src/NetlinkRequester.hpp"
+#include "src/PathFrames.hpp"
 #include "tvf/Config.hpp"
 #include "tvf/PairEnvironment.hpp"
 

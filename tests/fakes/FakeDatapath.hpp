@@ -11,6 +11,15 @@ namespace tvf::testing {
 
 class FakeDatapath final : public Datapath {
  public:
+  Status start(const LinkInfo&) override { return {}; }
+  void stop() override {}
+  // What the VF's backend negotiates; a test narrows it (a backend
+  // without TSO) to see the TAP follow.
+  Result<BackendFeatures> probeVf(const LinkInfo&) override {
+    ++probes;
+    if (failProbe) return Error{failProbe, "probe backend"};
+    return vfBackend;
+  }
   Status openVfPort(const LinkInfo& vf, std::uint64_t generation) override {
     if (failOpen) return Status::fail(failOpen, "open port");
     vfPort = vf.ifindex;
@@ -28,7 +37,10 @@ class FakeDatapath final : public Datapath {
   PathCounters liveCounters(PathKind path) const override {
     return path == PathKind::Vf ? vfLive : synthLive;
   }
-  std::string vfMechanism() const override { return "packet"; }
+  std::string vfMechanism() const override { return vfBackend.mechanism; }
+  DatapathStatus describe() const override { return {"user", "fake", 1, "other"}; }
+  int eventFd() const override { return -1; }
+  DatapathEvents drainEvents() override { return {}; }
 
   // Finishes a retirement: returns the port's final counters.
   PathCounters completeRetire() {
@@ -45,6 +57,9 @@ class FakeDatapath final : public Datapath {
   std::vector<PathKind> switches;
   bool retireRequested = false;
   int failOpen = 0;
+  int failProbe = 0;
+  int probes = 0;
+  BackendFeatures vfBackend = BackendFeatures::full("packet");
   int opens = 0;
   PathCounters vfLive;
   PathCounters synthLive;

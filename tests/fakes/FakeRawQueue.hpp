@@ -10,7 +10,7 @@
 #include <deque>
 #include <vector>
 
-#include "RawQueue.hpp"
+#include "ports/RawQueue.hpp"
 
 namespace tvf::testing {
 

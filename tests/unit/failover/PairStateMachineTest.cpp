@@ -2,9 +2,9 @@
 
 #include <set>
 
-#include "PairStateMachine.hpp"
-#include "VfMatcher.hpp"
-#include "CounterAccumulator.hpp"
+#include "failover/PairStateMachine.hpp"
+#include "failover/VfMatcher.hpp"
+#include "failover/CounterAccumulator.hpp"
 
 namespace tvf {
 namespace {

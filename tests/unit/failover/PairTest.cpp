@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
-#include "FakeClock.hpp"
-#include "FakeDatapath.hpp"
-#include "FakeKernel.hpp"
-#include "FakeLinkEvents.hpp"
-#include "Pair.hpp"
-#include "PairRouter.hpp"
+#include "fakes/FakeClock.hpp"
+#include "fakes/FakeDatapath.hpp"
+#include "fakes/FakeKernel.hpp"
+#include "fakes/FakeLinkEvents.hpp"
+#include "failover/Pair.hpp"
+#include "failover/PairRouter.hpp"
 
 #include <spdlog/spdlog.h>
 

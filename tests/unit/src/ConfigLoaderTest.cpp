@@ -2,7 +2,7 @@
 // message, path and line, and all problems listed at once.
 #include <gtest/gtest.h>
 
-#include "ConfigLoader.hpp"
+#include "src/ConfigLoader.hpp"
 
 namespace tvf {
 namespace {

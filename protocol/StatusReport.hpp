@@ -1,0 +1,30 @@
+// The status JSON of DESIGN.md's contract and the Prometheus text
+// exposition, built from PairStatus values. Pure, unit-tested.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tvf/PairStatus.hpp"
+
+namespace tvf {
+
+struct DaemonStats {
+  std::uint64_t netlinkEvents = 0;
+  std::uint64_t netlinkResyncs = 0;
+  std::uint64_t hooksStarted = 0;
+  std::uint64_t hooksFailed = 0;
+  std::uint64_t controlRequests = 0;
+  std::uint64_t controlErrors = 0;
+  bool verbsBuilt = false;
+};
+
+nlohmann::json pairStatusJson(const PairStatus& s);
+nlohmann::json statusJson(const std::vector<PairStatus>& pairs, const DaemonStats& stats);
+std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats& stats);
+// The human-readable table of `tvfctl status`.
+std::string statusTable(const nlohmann::json& status);
+
+}  // namespace tvf
