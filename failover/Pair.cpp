@@ -17,7 +17,8 @@ std::int64_t unixMillisNow() {
 }  // namespace
 
 Pair::Pair(PairConfig config, PairDeps deps)
-    : config_(std::move(config)), deps_(deps), log_(moduleLogger("failover")) {}
+    : config_(std::move(config)), deps_(deps), log_(moduleLogger("failover")),
+      mirror_(config_.name, deps.links, deps.tap) {}
 
 Pair::~Pair() = default;
 
@@ -53,7 +54,7 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
 void Pair::onVfCandidate(const LinkInfo& vf) {
   owner_.check();
   if (!config_.transparent) return;  // the VF belongs to the OS
-  candidates_[vf.ifindex] = Candidate{vf, deps_.clock.now()};
+  candidates_.offer(vf, deps_.clock.now());
   if (vf_ && vf_->ifindex == vf.ifindex) {
     onLinkChanged(vf);
     return;
@@ -64,9 +65,9 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
                  vf.ifname);
       return;
     }
-    if (preferredIfname_ && *preferredIfname_ != vf.ifname) {
+    if (!candidates_.accepts(vf)) {
       log_->info("{}: VF {} ignored, attach asked for {}", config_.name, vf.ifname,
-                 *preferredIfname_);
+                 *candidates_.preferred());
       return;
     }
     vf_ = vf;
@@ -80,7 +81,7 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
 
 void Pair::onLinkRemoved(int ifindex) {
   owner_.check();
-  candidates_.erase(ifindex);
+  candidates_.remove(ifindex);
   if (vf_ && vf_->ifindex == ifindex && !vfGone_) {
     log_->info("{}: VF {} (ifindex {}) left", config_.name, vf_->ifname, ifindex);
     dispatch(PairEvent::VfVanished);
@@ -105,28 +106,19 @@ void Pair::onLinkChanged(const LinkInfo& link) {
     return;
   }
   if (!vf_ || vf_->ifindex != link.ifindex || vfGone_) return;
-  if (auto c = candidates_.find(link.ifindex); c != candidates_.end()) c->second.link = link;
+  candidates_.refresh(link);
   vf_ = link;
   if (state_ == PairState::Active) {
     refreshVfCapabilities();
     const bool usable = vfUsable();
+    const bool waiting = deadline_ && deadline_->kind == DeadlineKind::CarrierUp;
     if (txPath_ == PathKind::Vf && !usable) {
       log_->info("{}: VF {} lost carrier; TX back to the synthetic", config_.name, link.ifname);
       dispatch(PairEvent::VfCarrierLost);
     } else if (txPath_ == PathKind::Synthetic && usable && !deadline_) {
-      // A VF that carried TX before waits carrier_up_delay; a fresh one only
-      // the takeover delay (hv_netvsc's VF_TAKEOVER_INT): its link and the
-      // switch port behind it come up in the same instant, not in order.
-      const auto delay = vfHadTx_ ? config_.carrierUpDelay : std::min(kVfTakeoverDelay, config_.carrierUpDelay);
-      if (delay.count() == 0) {
-        dispatch(PairEvent::VfCarrierRestored);
-      } else {
-        log_->info("{}: VF {} has carrier; TX moves to it in {} ms", config_.name, link.ifname, delay.count());
-        deadline_ = Deadline{deps_.clock.now() + delay, DeadlineKind::CarrierUp, generation_};
-      }
-    } else if (txPath_ == PathKind::Synthetic && !usable && deadline_ &&
-               deadline_->kind == DeadlineKind::CarrierUp) {
-      deadline_.reset();  // it flapped again: start over on the next carrier
+      dispatch(PairEvent::VfCarrierUp);
+    } else if (txPath_ == PathKind::Synthetic && !usable && waiting) {
+      dispatch(PairEvent::VfCarrierLost);  // it flapped again: start over on the next carrier
     }
   }
   updateCarrier();
@@ -136,11 +128,7 @@ void Pair::onTapMulticast(const std::vector<MacAddress>& groups) {
   owner_.check();
   if (groups == tapMulticast_) return;
   tapMulticast_ = groups;
-  for (int target : controlTargets()) {
-    if (auto st = deps_.links.setMulticast(target, groups); !st) {
-      log_->warn("{}: multicast list not mirrored: {}", config_.name, st.error().describe());
-    }
-  }
+  mirror_.mirrorMulticast(groups, controlTargets());
 }
 
 void Pair::onPortError(std::uint64_t generation, int err) {
@@ -153,7 +141,7 @@ void Pair::onPortError(std::uint64_t generation, int err) {
   if (state_ != PairState::Active && state_ != PairState::Detaching) return;
   log_->warn("{}: VF port {} failed: {}", config_.name, vf_->ifname, std::strerror(err));
   if (err == ENETDOWN && state_ == PairState::Active) {
-    if (txPath_ == PathKind::Vf) dispatch(PairEvent::VfCarrierLost);
+    if (txPath_ == PathKind::Vf) dispatch(PairEvent::VfPortDown);
     return;
   }
   dispatch(PairEvent::PortError);
@@ -175,14 +163,10 @@ Status Pair::requestAttach(const std::optional<std::string>& ifname) {
   owner_.check();
   if (!config_.transparent)
     return Status::fail(EPERM, config_.name + " is not transparent; its VF belongs to the OS");
-  if (ifname) {
-    const bool known = std::any_of(candidates_.begin(), candidates_.end(),
-                                   [&](const auto& c) { return c.second.link.ifname == *ifname; });
-    if (!known) {
-      return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_.name);
-    }
+  if (ifname && !candidates_.knows(*ifname)) {
+    return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_.name);
   }
-  preferredIfname_ = ifname;
+  candidates_.prefer(ifname);
   dispatch(PairEvent::AttachRequested);
   return Status::ok();
 }
@@ -208,8 +192,7 @@ void Pair::onTick() {
     case DeadlineKind::AttachWait: dispatch(PairEvent::AttachWaitElapsed); break;
     case DeadlineKind::Drain: dispatch(PairEvent::DrainElapsed); break;
     case DeadlineKind::CarrierUp:
-      if (state_ == PairState::Active && txPath_ == PathKind::Synthetic && vfUsable())
-        dispatch(PairEvent::VfCarrierRestored);
+      if (state_ == PairState::Active && txPath_ == PathKind::Synthetic) dispatch(PairEvent::VfCarrierRestored);
       break;
   }
 }
@@ -230,7 +213,7 @@ void Pair::dispatch(PairEvent event) {
 
 void Pair::run(PairEvent event) {
   const PairState from = state_;
-  auto t = lookupTransition(from, event);
+  auto t = lookupTransition(from, event, vfUsable());
   if (!t) {
     ++illegalTransitions_;
     log_->warn("{}: illegal transition [{}] -> [?] on {} (ignored)", config_.name,
@@ -252,9 +235,7 @@ void Pair::execute(PairAction action) {
   switch (action) {
     case PairAction::StartAttachWait: {
       const auto now = deps_.clock.now();
-      auto since = now;
-      if (auto c = vf_ ? candidates_.find(vf_->ifindex) : candidates_.end(); c != candidates_.end())
-        since = c->second.since;
+      const auto since = (vf_ ? candidates_.since(vf_->ifindex) : std::nullopt).value_or(now);
       const auto at = std::max(now, since + config_.attachWait);
       deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
       log_->info("{}: VF {} found; attaching in {} ms", config_.name, vf_ ? vf_->ifname : "?",
@@ -289,7 +270,7 @@ void Pair::execute(PairAction action) {
       break;
     case PairAction::ForgetVf:
       vfGone_ = true;
-      if (vf_) candidates_.erase(vf_->ifindex);
+      if (vf_) candidates_.remove(vf_->ifindex);
       if (state_ == PairState::NoVf) {
         vf_.reset();
         vfGone_ = false;
@@ -351,7 +332,7 @@ void Pair::execute(PairAction action) {
       break;
     case PairAction::Hold:
       held_ = true;
-      preferredIfname_.reset();
+      candidates_.prefer(std::nullopt);
       break;
     case PairAction::ReleaseHold:
       held_ = false;
@@ -359,18 +340,29 @@ void Pair::execute(PairAction action) {
     case PairAction::OfferCandidate:
       offerCandidate();
       break;
+    case PairAction::StartCarrierWait: {
+      // A VF that carried TX before waits carrier_up_delay; a fresh one only
+      // the takeover delay (hv_netvsc's VF_TAKEOVER_INT): its link and the
+      // switch port behind it come up in the same instant, not in order.
+      const auto delay = vfHadTx_ ? config_.carrierUpDelay : std::min(kVfTakeoverDelay, config_.carrierUpDelay);
+      if (delay.count() == 0) {
+        queue_.push_back(PairEvent::VfCarrierRestored);
+      } else {
+        log_->info("{}: VF {} has carrier; TX moves to it in {} ms", config_.name, vf_ ? vf_->ifname : "?",
+                   delay.count());
+        deadline_ = Deadline{deps_.clock.now() + delay, DeadlineKind::CarrierUp, generation_};
+      }
+      break;
+    }
+    case PairAction::CancelCarrierWait:
+      if (deadline_ && deadline_->kind == DeadlineKind::CarrierUp) deadline_.reset();
+      break;
   }
 }
 
 void Pair::offerCandidate() {
-  if (state_ != PairState::NoVf || held_ || candidates_.empty()) return;
-  const LinkInfo* pick = nullptr;
-  for (const auto& [index, candidate] : candidates_) {
-    if (!preferredIfname_ || candidate.link.ifname == *preferredIfname_) {
-      pick = &candidate.link;
-      break;
-    }
-  }
+  if (state_ != PairState::NoVf || held_) return;
+  auto pick = candidates_.pick();
   if (!pick) return;
   vf_ = *pick;
   vfGone_ = false;
@@ -496,72 +488,19 @@ void Pair::refreshVfCapabilities() {
              vf_->ifname, merged.offloads.names().size());
 }
 
-std::vector<int> Pair::controlTargets() const {
-  std::vector<int> targets;
-  if (vf_ && !vfGone_ && state_ == PairState::Active) targets.push_back(vf_->ifindex);
-  targets.push_back(synthetic_.ifindex);
+std::vector<TapMirror::Target> Pair::controlTargets() const {
+  std::vector<TapMirror::Target> targets;
+  if (vf_ && !vfGone_ && state_ == PairState::Active) targets.push_back({vf_->ifindex, vf_->ifname});
+  targets.push_back({synthetic_.ifindex, synthetic_.ifname});
   return targets;
 }
 
 void Pair::forwardTapChange(const LinkInfo& now) {
-  const LinkInfo before = tap_;
-  tap_.carrier = now.carrier;
-  tap_.running = now.running;
-  const auto targets = controlTargets();
-
-  // Applies one setting VF first, then the synthetic; on a refusal, undoes
-  // what was applied and sets the TAP back.
-  auto forward = [&](const char* what, auto apply, auto oldValue, auto newValue,
-                     auto restoreTap) -> bool {
-    std::vector<int> done;
-    for (int target : targets) {
-      if (auto st = apply(target, newValue); !st) {
-        for (int d : done) (void)apply(d, oldValue);
-        (void)restoreTap(oldValue);
-        ++controlOpRollbacks_;
-        const std::string who = vf_ && target == vf_->ifindex ? vf_->ifname : synthetic_.ifname;
-        setError(std::string(what) + " refused by " + who + ": " + st.error().describe());
-        log_->warn("{}: {} change on {} refused by {} ({}); {} set back", config_.name, what,
-                   config_.name, who, st.error().describe(), config_.name);
-        return false;
-      }
-      done.push_back(target);
-    }
-    return true;
-  };
-
-  if (now.mtu != before.mtu) {
-    const bool ok = forward(
-        "mtu", [&](int i, std::uint32_t v) { return deps_.links.setMtu(i, v); }, before.mtu,
-        now.mtu, [&](std::uint32_t v) { return deps_.tap.setMtu(v); });
-    if (ok) {
-      tap_.mtu = now.mtu;
-      clampedMtu_.reset();  // the user chose an MTU: nothing to restore later
-    }
-  }
-  if (now.up != before.up) {
-    // The TAP's IFF_UP cannot be set back from here without fighting the
-    // user; a refusal is logged and counted only.
-    for (int target : targets) {
-      if (auto st = deps_.links.setUp(target, now.up); !st) {
-        ++controlOpRollbacks_;
-        log_->warn("{}: up={} not mirrored: {}", config_.name, now.up, st.error().describe());
-      }
-    }
-    tap_.up = now.up;
-  }
-  if (now.promisc != before.promisc) {
-    if (forward(
-            "promisc", [&](int i, bool v) { return deps_.links.setPromisc(i, v); }, before.promisc,
-            now.promisc, [](bool) { return Status::ok(); }))
-      tap_.promisc = now.promisc;
-  }
-  if (now.allmulti != before.allmulti) {
-    if (forward(
-            "allmulti", [&](int i, bool v) { return deps_.links.setAllmulti(i, v); },
-            before.allmulti, now.allmulti, [](bool) { return Status::ok(); }))
-      tap_.allmulti = now.allmulti;
-  }
+  auto out = mirror_.forward(tap_, now, controlTargets());
+  tap_ = out.accepted;
+  controlOpRollbacks_ += out.rollbacks;
+  if (!out.error.empty()) setError(out.error);
+  if (out.mtuChanged) clampedMtu_.reset();  // the user chose an MTU: nothing to restore later
 }
 
 void Pair::setError(const std::string& e) { lastError_ = e; }

@@ -1,8 +1,7 @@
 // One synthetic/VF pair: the engine that runs the transition table and
 // executes its actions against LinkControl, TapFront, Datapath and
-// PathAnnouncer. It also forwards control operations made on the TAP
-// (MTU, up/down, promisc, allmulti, multicast) to the backends, VF first,
-// with rollback.
+// PathAnnouncer. Control operations made on the TAP go to the backends
+// through its TapMirror; VF candidates are kept in its CandidateSet.
 //
 // Thread: the control thread owns it; every public method checks that.
 // Counters kept: switches, attach failures, illegal transitions, refused
@@ -18,9 +17,11 @@
 #include <string>
 #include <vector>
 
+#include "failover/CandidateSet.hpp"
 #include "failover/CounterAccumulator.hpp"
 #include "failover/EventBus.hpp"
 #include "failover/PairStateMachine.hpp"
+#include "failover/TapMirror.hpp"
 #include "base/ThreadOwner.hpp"
 #include "tvf/Capabilities.hpp"
 #include "tvf/Clock.hpp"
@@ -117,13 +118,14 @@ class Pair {
   // VF backend's negotiated features.
   Capabilities vfPathCaps() const;
   void forwardTapChange(const LinkInfo& now);
-  std::vector<int> controlTargets() const;
+  std::vector<TapMirror::Target> controlTargets() const;
   void setError(const std::string& e);
 
   PairConfig config_;
   PairDeps deps_;
   ThreadOwner owner_;
   std::shared_ptr<spdlog::logger> log_;
+  TapMirror mirror_;
 
   PairState state_ = PairState::NoVf;
   std::deque<PairEvent> queue_;  // events raised while actions run
@@ -142,19 +144,9 @@ class Pair {
   bool vfGone_ = false;
   Capabilities vfCaps_;
   Capabilities vfBackendCaps_;  // what the VF's backend negotiated (BackendFeatures)
-  // Every matching VF present, with when it last appeared or changed. The
-  // attach wait runs from then: a fresh VF waits all of attach_wait, one
-  // offered later (after `attach`, or when the attached VF left) only what
-  // is left of it, so `tvf-migrate post` takes a VF that came back during
-  // the move at once.
-  struct Candidate {
-    LinkInfo link;
-    Clock::TimePoint since;
-  };
-  std::map<int, Candidate> candidates_;
+  CandidateSet candidates_;
   std::optional<LinkInfo> offered_;     // the candidate of the event in flight
   bool held_ = false;
-  std::optional<std::string> preferredIfname_;
 
   PathKind txPath_ = PathKind::Synthetic;
   bool switchedNow_ = false;  // the current transition really moved TX

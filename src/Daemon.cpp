@@ -12,6 +12,7 @@
 #include "src/LinkMulticast.hpp"
 #include "base/Log.hpp"
 #include "synthetic/SyntheticBackend.hpp"
+#include "tvf/Assert.hpp"
 
 namespace tvf {
 
@@ -181,75 +182,45 @@ DaemonStats Daemon::stats() const {
 }
 
 void Daemon::onControl(ControlServer::ClientId id, const nlohmann::json& req) {
-  const std::string cmd = req["cmd"].get<std::string>();
-  auto pairArg = [&]() -> PairRuntime* {
-    if (!req.contains("pair") || !req["pair"].is_string()) {
-      control_->reply(id, errorReply("'" + cmd + "' needs a string \"pair\""));
-      return nullptr;
-    }
-    const std::string name = req["pair"].get<std::string>();
-    if (auto* rt = findPair(name)) return rt;
-    std::string names;
-    for (auto& rt : pairs_) names += (names.empty() ? "" : ", ") + rt->config.name;
-    control_->reply(id, errorReply("unknown pair '" + name + "' (pairs: " + names + ")"));
-    return nullptr;
-  };
-  if (cmd == "status") {
-    control_->reply(id, {{"ok", true}, {"status", statusJson(statuses(), stats())}});
-  } else if (cmd == "metrics") {
-    control_->reply(id, {{"ok", true}, {"metrics", metricsText(statuses(), stats())}});
-  } else if (cmd == "detach") {
-    if (req.contains("wait") && !req["wait"].is_boolean()) {
-      control_->reply(id, errorReply("\"wait\" must be a boolean"));
-      return;
-    }
-    auto* rt = pairArg();
-    if (!rt) return;
-    rt->pair->plannedDetach();
-    if (req.value("wait", false) && !rt->pair->detachComplete()) {
-      rt->detachWaiters.push_back(id);
-      return;
-    }
-    control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
-  } else if (cmd == "attach") {
-    if (req.contains("ifname") && !req["ifname"].is_string()) {
-      control_->reply(id, errorReply("\"ifname\" must be a string"));
-      return;
-    }
-    auto* rt = pairArg();
-    if (!rt) return;
-    std::optional<std::string> ifname;
-    if (req.contains("ifname")) ifname = req["ifname"].get<std::string>();
-    if (auto st = rt->pair->requestAttach(ifname); !st) {
-      control_->reply(id, errorReply(st.error().what));
-      return;
-    }
-    control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
-  } else if (cmd == "notify") {
-    // From the udev rule: a netdev with a pair's MAC was added or removed.
-    // Netlink already told us; a re-dump makes sure nothing was missed.
-    if (auto st = monitor_->resync(); !st) {
-      control_->reply(id, errorReply(st.error().describe()));
-      return;
-    }
-    control_->reply(id, {{"ok", true}});
-  } else if (cmd == "reload") {
-    reload();
-    control_->reply(id, {{"ok", true}});
-  } else {
-    control_->reply(id, errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, reload, notify)"));
-  }
+  if (auto reply = commands_.handle(id, req)) control_->reply(id, *reply);
 }
 
 void Daemon::checkWaiters() {
-  for (auto& rt : pairs_) {
-    if (rt->detachWaiters.empty() || !rt->pair->detachComplete()) continue;
-    for (auto id : rt->detachWaiters) {
-      if (control_->connected(id)) control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
-    }
-    rt->detachWaiters.clear();
+  for (auto& [id, reply] : commands_.takeFinishedWaits()) {
+    if (control_->connected(id)) control_->reply(id, reply);
   }
 }
+
+const Daemon::PairRuntime& Daemon::pairNamed(const std::string& name) const {
+  for (const auto& rt : pairs_)
+    if (rt->config.name == name) return *rt;
+  TVF_ASSERT(false && "ControlCommands checks pair names first");
+  return *pairs_.front();
+}
+
+nlohmann::json Daemon::status() { return statusJson(statuses(), stats()); }
+std::string Daemon::metrics() { return metricsText(statuses(), stats()); }
+
+std::vector<std::string> Daemon::pairNames() const {
+  std::vector<std::string> names;
+  for (const auto& rt : pairs_) names.push_back(rt->config.name);
+  return names;
+}
+
+PairState Daemon::plannedDetach(const std::string& pair) {
+  auto& p = *pairNamed(pair).pair;
+  p.plannedDetach();
+  return p.state();
+}
+
+bool Daemon::detachComplete(const std::string& pair) const { return pairNamed(pair).pair->detachComplete(); }
+PairState Daemon::pairState(const std::string& pair) const { return pairNamed(pair).pair->state(); }
+
+Status Daemon::requestAttach(const std::string& pair, const std::optional<std::string>& ifname) {
+  return pairNamed(pair).pair->requestAttach(ifname);
+}
+
+Status Daemon::resync() { return monitor_->resync(); }
 
 void Daemon::reload() {
   sd_notify(0, "RELOADING=1");

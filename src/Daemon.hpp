@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "src/ControlCommands.hpp"
 #include "src/ControlServer.hpp"
 #include "failover/EventBus.hpp"
 #include "src/HookRunner.hpp"
@@ -32,12 +33,12 @@ class logger;
 
 namespace tvf {
 
-class Daemon {
+class Daemon final : public CommandTarget {
  public:
   // `datapaths` builds each pair's datapath (the composition root picks the
   // implementation; tests can hand in their own).
   Daemon(Config config, std::string configPath, DatapathFactoryPtr datapaths);
-  ~Daemon();
+  ~Daemon() override;
   // Runs until SIGTERM/SIGINT. Returns the process exit code.
   int run();
 
@@ -48,7 +49,6 @@ class Daemon {
     DatapathPtr datapath;
     std::unique_ptr<PacketAnnouncer> announcer;
     std::unique_ptr<Pair> pair;
-    std::vector<ControlServer::ClientId> detachWaiters;
     int syntheticIndex = 0;
   };
 
@@ -59,7 +59,7 @@ class Daemon {
   void onLinkEvent(const LinkEvent& e);
   void onControl(ControlServer::ClientId id, const nlohmann::json& req);
   void onSignal();
-  void reload();
+  void reload() override;
   void checkWaiters();
   void armTimer();
   void pollMulticast();
@@ -67,6 +67,17 @@ class Daemon {
   PairRuntime* findPair(const std::string& name);
   DaemonStats stats() const;
   std::vector<PairStatus> statuses() const;
+  const PairRuntime& pairNamed(const std::string& name) const;
+
+  // CommandTarget: what control commands act on.
+  nlohmann::json status() override;
+  std::string metrics() override;
+  std::vector<std::string> pairNames() const override;
+  PairState plannedDetach(const std::string& pair) override;
+  bool detachComplete(const std::string& pair) const override;
+  PairState pairState(const std::string& pair) const override;
+  Status requestAttach(const std::string& pair, const std::optional<std::string>& ifname) override;
+  Status resync() override;
 
   Config config_;
   std::string configPath_;
@@ -82,6 +93,7 @@ class Daemon {
   PairRouter router_;
   std::vector<std::unique_ptr<PairRuntime>> pairs_;
   std::unique_ptr<ControlServer> control_;
+  ControlCommands commands_{*this};
   std::vector<LinkEvent> early_;  // link events seen before the pairs exist
   bool pairsReady_ = false;
   Clock::TimePoint nextMulticastPoll_{};
