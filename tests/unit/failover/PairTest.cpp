@@ -675,5 +675,48 @@ TEST_F(PairTest, ScopedConnectionDisconnects) {
   EXPECT_EQ(bus.datapathSwitched.num_slots(), 0u);
 }
 
+// Feature negotiation: a VF backend that cannot carry TSO (AF_XDP in copy
+// mode, say) clears TSO on the TAP while its VF is attached, although both
+// netdevs have TSO; after the detach the synthetic's TSO is back.
+TEST_F(PairTest, ABackendWithoutTsoClearsTsoOnTheTapWhileAttached) {
+  dp.vfBackend.mechanism = "no-tso";
+  dp.vfBackend.offloads.clear(Offload::Tso4);
+  dp.vfBackend.offloads.clear(Offload::Tso6);
+  attach();
+  EXPECT_EQ(dp.probes, 1);
+  EXPECT_TRUE(vfCaps().offloads.has(Offload::Tso4));
+  EXPECT_FALSE(kernel.tapCaps.offloads.has(Offload::Tso4));
+  EXPECT_FALSE(kernel.tapCaps.offloads.has(Offload::Tso6));
+  EXPECT_TRUE(kernel.tapCaps.offloads.has(Offload::RxChecksum));  // what it keeps stays
+  EXPECT_EQ(pair->status().vf->datapath, "no-tso");
+  pair->plannedDetach();
+  elapse(200ms);
+  finishRetire();
+  EXPECT_TRUE(kernel.tapCaps.offloads.has(Offload::Tso4));
+  EXPECT_TRUE(kernel.tapCaps.offloads.has(Offload::Tso6));
+}
+
+// The backend's limits hold across a capability change of the VF netdev.
+TEST_F(PairTest, ABackendsSmallFrameLimitsGsoAcrossVfCapabilityChanges) {
+  dp.vfBackend.maxFrame = 9000 + kVnetHdrLen + 14;
+  attach();
+  EXPECT_EQ(kernel.tapCaps.gsoMaxSize, 9000u);
+  kernel.links[kVf].caps.gsoMaxSize = 65536;
+  pair->onLinkChanged(kernel.links[kVf].info);
+  EXPECT_EQ(kernel.tapCaps.gsoMaxSize, 9000u);
+}
+
+// A backend that cannot be had (vf_datapath verbs in a tvfd built without it)
+// fails the attach with its reason and leaves the TAP as it was.
+TEST_F(PairTest, ABackendThatCannotBeHadFailsTheAttach) {
+  dp.failProbe = EOPNOTSUPP;
+  plug(kVf, "vf0");
+  elapse(2000ms);
+  EXPECT_EQ(pair->state(), PairState::Failed);
+  EXPECT_EQ(kernel.tapCaps, syntheticCaps());
+  EXPECT_EQ(dp.opens, 0);
+  EXPECT_NE(pair->status().lastError.find("probe backend"), std::string::npos) << pair->status().lastError;
+}
+
 }  // namespace
 }  // namespace tvf
