@@ -16,9 +16,12 @@ std::int64_t unixMillisNow() {
 }
 }  // namespace
 
-Pair::Pair(PairConfig config, PairDeps deps)
+Pair::Pair(PairConfigPtr config, PairDeps deps)
     : config_(std::move(config)), deps_(deps), log_(moduleLogger("failover")),
-      mirror_(config_.name, deps.links, deps.tap) {}
+      mirror_(config_->name, deps.links, deps.tap) {}
+
+Pair::Pair(PairConfig config, PairDeps deps)
+    : Pair(std::make_shared<const PairConfig>(std::move(config)), deps) {}
 
 Pair::~Pair() = default;
 
@@ -34,7 +37,7 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
   // The synthetic follows the TAP: same MTU, same flags.
   if (synthetic_.mtu != tap_.mtu) {
     if (auto st = deps_.links.setMtu(synthetic.ifindex, tap_.mtu); !st) {
-      log_->warn("{}: synthetic {} refused mtu {}: {}", config_.name, synthetic.ifname, tap_.mtu,
+      log_->warn("{}: synthetic {} refused mtu {}: {}", config_->name, synthetic.ifname, tap_.mtu,
                  st.error().describe());
     }
   }
@@ -44,8 +47,8 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
   deps_.datapath.switchTx(PathKind::Synthetic);
   txPath_ = PathKind::Synthetic;
   updateCarrier();
-  log_->info("{}: started on synthetic {} (ifindex {}), transparent={}", config_.name,
-             synthetic.ifname, synthetic.ifindex, config_.transparent);
+  log_->info("{}: started on synthetic {} (ifindex {}), transparent={}", config_->name,
+             synthetic.ifname, synthetic.ifindex, config_->transparent);
   return Status::ok();
 }
 
@@ -53,7 +56,7 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
 
 void Pair::onVfCandidate(const LinkInfo& vf) {
   owner_.check();
-  if (!config_.transparent) return;  // the VF belongs to the OS
+  if (!config_->transparent) return;  // the VF belongs to the OS
   candidates_.offer(vf, deps_.clock.now());
   if (vf_ && vf_->ifindex == vf.ifindex) {
     onLinkChanged(vf);
@@ -61,12 +64,12 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
   }
   if (state_ == PairState::NoVf) {
     if (held_) {
-      log_->info("{}: VF {} present but the pair is held by a planned detach", config_.name,
+      log_->info("{}: VF {} present but the pair is held by a planned detach", config_->name,
                  vf.ifname);
       return;
     }
     if (!candidates_.accepts(vf)) {
-      log_->info("{}: VF {} ignored, attach asked for {}", config_.name, vf.ifname,
+      log_->info("{}: VF {} ignored, attach asked for {}", config_->name, vf.ifname,
                  *candidates_.preferred());
       return;
     }
@@ -83,7 +86,7 @@ void Pair::onLinkRemoved(int ifindex) {
   owner_.check();
   candidates_.remove(ifindex);
   if (vf_ && vf_->ifindex == ifindex && !vfGone_) {
-    log_->info("{}: VF {} (ifindex {}) left", config_.name, vf_->ifname, ifindex);
+    log_->info("{}: VF {} (ifindex {}) left", config_->name, vf_->ifname, ifindex);
     dispatch(PairEvent::VfVanished);
   }
 }
@@ -113,7 +116,7 @@ void Pair::onLinkChanged(const LinkInfo& link) {
     const bool usable = vfUsable();
     const bool waiting = deadline_ && deadline_->kind == DeadlineKind::CarrierUp;
     if (txPath_ == PathKind::Vf && !usable) {
-      log_->info("{}: VF {} lost carrier; TX back to the synthetic", config_.name, link.ifname);
+      log_->info("{}: VF {} lost carrier; TX back to the synthetic", config_->name, link.ifname);
       dispatch(PairEvent::VfCarrierLost);
     } else if (txPath_ == PathKind::Synthetic && usable && !deadline_) {
       dispatch(PairEvent::VfCarrierUp);
@@ -134,12 +137,12 @@ void Pair::onTapMulticast(const std::vector<MacAddress>& groups) {
 void Pair::onPortError(std::uint64_t generation, int err) {
   owner_.check();
   if (generation != generation_ || !vf_) {
-    log_->debug("{}: stale port error (generation {}, now {}) dropped", config_.name, generation,
+    log_->debug("{}: stale port error (generation {}, now {}) dropped", config_->name, generation,
                 generation_);
     return;
   }
   if (state_ != PairState::Active && state_ != PairState::Detaching) return;
-  log_->warn("{}: VF port {} failed: {}", config_.name, vf_->ifname, std::strerror(err));
+  log_->warn("{}: VF port {} failed: {}", config_->name, vf_->ifname, std::strerror(err));
   if (err == ENETDOWN && state_ == PairState::Active) {
     if (txPath_ == PathKind::Vf) dispatch(PairEvent::VfPortDown);
     return;
@@ -155,16 +158,16 @@ void Pair::onVfPortRetired(const PathCounters& finalCounters) {
 
 void Pair::plannedDetach() {
   owner_.check();
-  log_->info("{}: planned detach requested in state {}", config_.name, stateName(state_));
+  log_->info("{}: planned detach requested in state {}", config_->name, stateName(state_));
   dispatch(PairEvent::PlannedDetach);
 }
 
 Status Pair::requestAttach(const std::optional<std::string>& ifname) {
   owner_.check();
-  if (!config_.transparent)
-    return Status::fail(EPERM, config_.name + " is not transparent; its VF belongs to the OS");
+  if (!config_->transparent)
+    return Status::fail(EPERM, config_->name + " is not transparent; its VF belongs to the OS");
   if (ifname && !candidates_.knows(*ifname)) {
-    return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_.name);
+    return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_->name);
   }
   candidates_.prefer(ifname);
   dispatch(PairEvent::AttachRequested);
@@ -216,7 +219,7 @@ void Pair::run(PairEvent event) {
   auto t = lookupTransition(from, event, vfUsable());
   if (!t) {
     ++illegalTransitions_;
-    log_->warn("{}: illegal transition [{}] -> [?] on {} (ignored)", config_.name,
+    log_->warn("{}: illegal transition [{}] -> [?] on {} (ignored)", config_->name,
                stateName(from), eventName(event));
     return;
   }
@@ -225,9 +228,9 @@ void Pair::run(PairEvent event) {
   for (PairAction a : t->actions) execute(a);
   updateCarrier();
   if (from != state_) {
-    log_->info("{}: [{}] -> [{}] on {}", config_.name, stateName(from), stateName(state_),
+    log_->info("{}: [{}] -> [{}] on {}", config_->name, stateName(from), stateName(state_),
                eventName(event));
-    deps_.bus.pairStateChanged(config_.name, from, state_);
+    deps_.bus.pairStateChanged(config_->name, from, state_);
   }
 }
 
@@ -236,9 +239,9 @@ void Pair::execute(PairAction action) {
     case PairAction::StartAttachWait: {
       const auto now = deps_.clock.now();
       const auto since = (vf_ ? candidates_.since(vf_->ifindex) : std::nullopt).value_or(now);
-      const auto at = std::max(now, since + config_.attachWait);
+      const auto at = std::max(now, since + config_->attachWait);
       deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
-      log_->info("{}: VF {} found; attaching in {} ms", config_.name, vf_ ? vf_->ifname : "?",
+      log_->info("{}: VF {} found; attaching in {} ms", config_->name, vf_ ? vf_->ifname : "?",
                  std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count());
       break;
     }
@@ -265,7 +268,7 @@ void Pair::execute(PairAction action) {
       break;
     case PairAction::RefuseSecondVf:
       ++refusedVfs_;
-      log_->warn("{}: second VF {} refused; the pair already has {}", config_.name,
+      log_->warn("{}: second VF {} refused; the pair already has {}", config_->name,
                  offered_ ? offered_->ifname : "?", vf_ ? vf_->ifname : "?");
       break;
     case PairAction::ForgetVf:
@@ -283,13 +286,13 @@ void Pair::execute(PairAction action) {
       switchTx(PathKind::Synthetic);
       break;
     case PairAction::Announce:
-      if (switchedNow_) deps_.announcer.announce(txPath_, config_.announceCount);
+      if (switchedNow_) deps_.announcer.announce(txPath_, config_->announceCount);
       break;
     case PairAction::RunSwitchHook:
       if (switchedNow_) {
         const std::string ifname = txPath_ == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname;
-        deps_.announcer.runSwitchHook(config_.name, txPath_, ifname);
-        deps_.bus.datapathSwitched(config_.name, txPath_, ifname);
+        deps_.announcer.runSwitchHook(config_->name, txPath_, ifname);
+        deps_.bus.datapathSwitched(config_->name, txPath_, ifname);
       }
       break;
     case PairAction::CountSwitch:
@@ -299,7 +302,7 @@ void Pair::execute(PairAction action) {
       }
       break;
     case PairAction::StartDrain:
-      deadline_ = Deadline{deps_.clock.now() + config_.drainGrace, DeadlineKind::Drain, generation_};
+      deadline_ = Deadline{deps_.clock.now() + config_->drainGrace, DeadlineKind::Drain, generation_};
       break;
     case PairAction::FoldCounters:
       vfAccumulator_.fold(retiredCounters_);
@@ -324,7 +327,7 @@ void Pair::execute(PairAction action) {
     case PairAction::ReleaseVf:
       if (vf_ && !vfGone_) {
         if (auto st = deps_.links.releaseBackend(vf_->ifindex); !st) {
-          log_->warn("{}: release of VF {}: {}", config_.name, vf_->ifname, st.error().describe());
+          log_->warn("{}: release of VF {}: {}", config_->name, vf_->ifname, st.error().describe());
         }
       }
       vf_.reset();
@@ -344,11 +347,11 @@ void Pair::execute(PairAction action) {
       // A VF that carried TX before waits carrier_up_delay; a fresh one only
       // the takeover delay (hv_netvsc's VF_TAKEOVER_INT): its link and the
       // switch port behind it come up in the same instant, not in order.
-      const auto delay = vfHadTx_ ? config_.carrierUpDelay : std::min(kVfTakeoverDelay, config_.carrierUpDelay);
+      const auto delay = vfHadTx_ ? config_->carrierUpDelay : std::min(kVfTakeoverDelay, config_->carrierUpDelay);
       if (delay.count() == 0) {
         queue_.push_back(PairEvent::VfCarrierRestored);
       } else {
-        log_->info("{}: VF {} has carrier; TX moves to it in {} ms", config_.name, vf_ ? vf_->ifname : "?",
+        log_->info("{}: VF {} has carrier; TX moves to it in {} ms", config_->name, vf_ ? vf_->ifname : "?",
                    delay.count());
         deadline_ = Deadline{deps_.clock.now() + delay, DeadlineKind::CarrierUp, generation_};
       }
@@ -373,11 +376,11 @@ void Pair::offerCandidate() {
 PairEvent Pair::attachFailure(const Status& st) {
   setError(st.error().describe());
   if (isVanishError(st.code())) {
-    log_->warn("{}: VF vanished while attaching: {}", config_.name, st.error().describe());
+    log_->warn("{}: VF vanished while attaching: {}", config_->name, st.error().describe());
     return PairEvent::VfVanished;
   }
   ++attachFailures_;
-  log_->error("{}: attach failed: {}", config_.name, st.error().describe());
+  log_->error("{}: attach failed: {}", config_->name, st.error().describe());
   return PairEvent::AttachFailed;
 }
 
@@ -385,7 +388,7 @@ PairEvent Pair::performAttach() {
   TVF_ASSERT(vf_.has_value());
   const LinkInfo vf = *vf_;
   vfHadTx_ = false;
-  log_->info("{}: attaching VF {} (ifindex {}, generation {})", config_.name, vf.ifname,
+  log_->info("{}: attaching VF {} (ifindex {}, generation {})", config_->name, vf.ifname,
              vf.ifindex, generation_);
   // 1. Claim the VF and read its capabilities.
   if (auto st = deps_.links.claimBackend(vf.ifindex); !st) return attachFailure(st);
@@ -402,14 +405,14 @@ PairEvent Pair::performAttach() {
   // 3. The MTU policy, before anything is changed on the TAP.
   if (!vfCaps_.acceptsMtu(tap_.mtu)) {
     const std::uint32_t fit = tap_.mtu < vfCaps_.minMtu ? vfCaps_.minMtu : vfCaps_.maxMtu;
-    if (config_.vfMtuPolicy == VfMtuPolicy::Refuse) {
+    if (config_->vfMtuPolicy == VfMtuPolicy::Refuse) {
       return attachFailure(Status::fail(
           ERANGE, vf.ifname + " cannot take mtu " + std::to_string(tap_.mtu) + " (range " +
                       std::to_string(vfCaps_.minMtu) + "-" + std::to_string(vfCaps_.maxMtu) +
                       "); vf_mtu_policy is refuse"));
     }
     log_->warn("{}: VF {} cannot take mtu {}; clamping {} to {} (vf_mtu_policy clamp)",
-               config_.name, vf.ifname, tap_.mtu, config_.name, fit);
+               config_->name, vf.ifname, tap_.mtu, config_->name, fit);
     if (auto st = deps_.tap.setMtu(fit); !st) return attachFailure(st);
     (void)deps_.links.setMtu(synthetic_.ifindex, fit);
     clampedMtu_ = std::make_pair(tap_.mtu, fit);
@@ -453,7 +456,7 @@ void Pair::switchTx(PathKind path) {
   txPath_ = path;
   switchedNow_ = true;
   if (path == PathKind::Vf) vfHadTx_ = true;
-  log_->info("{}: TX now on {} ({})", config_.name, pathName(path),
+  log_->info("{}: TX now on {} ({})", config_->name, pathName(path),
              path == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname);
 }
 
@@ -467,7 +470,7 @@ void Pair::updateCarrier() {
   const bool want = txPath_ == PathKind::Vf ? vfUsable() : synthetic_.carrier;
   if (carrier_ && *carrier_ == want) return;
   if (auto st = deps_.tap.setCarrier(want); !st) {
-    log_->warn("{}: carrier: {}", config_.name, st.error().describe());
+    log_->warn("{}: carrier: {}", config_->name, st.error().describe());
     return;
   }
   carrier_ = want;
@@ -484,7 +487,7 @@ void Pair::refreshVfCapabilities() {
     return;
   }
   appliedCaps_ = merged;
-  log_->info("{}: VF {} capabilities changed; TAP now advertises {} offloads", config_.name,
+  log_->info("{}: VF {} capabilities changed; TAP now advertises {} offloads", config_->name,
              vf_->ifname, merged.offloads.names().size());
 }
 
@@ -505,23 +508,17 @@ void Pair::forwardTapChange(const LinkInfo& now) {
 
 void Pair::setError(const std::string& e) { lastError_ = e; }
 
-void Pair::reconfigure(const PairConfig& next) {
+void Pair::reconfigure(PairConfigPtr next) {
   owner_.check();
-  config_.attachWait = next.attachWait;
-  config_.announceCount = next.announceCount;
-  config_.onSwitch = next.onSwitch;
-  config_.hookTimeout = next.hookTimeout;
-  config_.drainGrace = next.drainGrace;
-  config_.vfMtuPolicy = next.vfMtuPolicy;
-  config_.carrierUpDelay = next.carrierUpDelay;
+  config_ = std::move(next);
 }
 
 PairStatus Pair::status() const {
   owner_.check();
   PairStatus s;
-  s.name = config_.name;
-  s.tap = config_.name;
-  s.transparent = config_.transparent;
+  s.name = config_->name;
+  s.tap = config_->name;
+  s.transparent = config_->transparent;
   s.state = state_;
   s.active = txPath_;
   s.synthetic = {synthetic_.ifname, synthetic_.ifindex, synthetic_.carrier, "packet"};

@@ -48,6 +48,9 @@ struct PairDeps {
 
 class Pair {
  public:
+  // `config`: the pair's configuration snapshot, shared with the daemon
+  // and the announcer; a reload swaps it (reconfigure).
+  Pair(PairConfigPtr config, PairDeps deps);
   Pair(PairConfig config, PairDeps deps);
   ~Pair();
   Pair(const Pair&) = delete;
@@ -83,10 +86,10 @@ class Pair {
   void onTick();
 
   PairStatus status() const;
-  // SIGHUP: takes the new values of the fields that may change at runtime
-  // (attach wait, announce count, hook, drain, MTU policy).
-  void reconfigure(const PairConfig& next);
-  const PairConfig& config() const { return config_; }
+  // SIGHUP: the new snapshot, in which only the keys the key table marks
+  // live may differ (tvf/ConfigKeys.hpp reloadPair makes it).
+  void reconfigure(PairConfigPtr next);
+  const PairConfig& config() const { return *config_; }
   PairState state() const { return state_; }
   PathKind txPath() const { return txPath_; }
   std::uint64_t generation() const { return generation_; }
@@ -121,7 +124,7 @@ class Pair {
   std::vector<TapMirror::Target> controlTargets() const;
   void setError(const std::string& e);
 
-  PairConfig config_;
+  PairConfigPtr config_;
   PairDeps deps_;
   ThreadOwner owner_;
   std::shared_ptr<spdlog::logger> log_;

@@ -13,6 +13,7 @@
 #include "base/Log.hpp"
 #include "synthetic/SyntheticBackend.hpp"
 #include "tvf/Assert.hpp"
+#include "tvf/ConfigKeys.hpp"
 
 namespace tvf {
 
@@ -88,7 +89,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   auto tap = TapDevice::open(cfg.name, cfg.queues, cfg.persist, *nl_);
   if (!tap) return tap.status();
   auto rt = std::make_unique<PairRuntime>();
-  rt->config = cfg;
+  rt->config = std::make_shared<const PairConfig>(cfg);
   rt->tap = std::move(tap).value();
   rt->syntheticIndex = syn->ifindex;
   auto tapLink = nl_->getLink(rt->tap->ifindex());
@@ -114,11 +115,11 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   if (auto st = rt->datapath->start(*syn); !st) return st;
   PairRuntime* raw = rt.get();
   rt->announcer = std::make_unique<PacketAnnouncer>(
-      *nl_, hooks_, cfg, rt->tap->ifindex(), syn->mac, [raw](PathKind p) {
+      *nl_, hooks_, rt->config, rt->tap->ifindex(), syn->mac, [raw](PathKind p) {
         if (p == PathKind::Vf && raw->pair->vf()) return raw->pair->vf()->ifindex;
         return raw->syntheticIndex;
       });
-  rt->pair = std::make_unique<Pair>(cfg, PairDeps{*links_, *rt->tap, *rt->datapath, *rt->announcer, clock_, bus_});
+  rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, *rt->announcer, clock_, bus_});
   auto synNow = nl_->getLink(syn->ifindex);
   tapLink = nl_->getLink(rt->tap->ifindex());
   if (!synNow) return synNow.status();
@@ -159,7 +160,7 @@ void Daemon::onLinkEvent(const LinkEvent& e) {
 
 Daemon::PairRuntime* Daemon::findPair(const std::string& name) {
   for (auto& rt : pairs_)
-    if (rt->config.name == name) return rt.get();
+    if (rt->config->name == name) return rt.get();
   return nullptr;
 }
 
@@ -193,7 +194,7 @@ void Daemon::checkWaiters() {
 
 const Daemon::PairRuntime& Daemon::pairNamed(const std::string& name) const {
   for (const auto& rt : pairs_)
-    if (rt->config.name == name) return *rt;
+    if (rt->config->name == name) return *rt;
   TVF_ASSERT(false && "ControlCommands checks pair names first");
   return *pairs_.front();
 }
@@ -203,7 +204,7 @@ std::string Daemon::metrics() { return metricsText(statuses(), stats()); }
 
 std::vector<std::string> Daemon::pairNames() const {
   std::vector<std::string> names;
-  for (const auto& rt : pairs_) names.push_back(rt->config.name);
+  for (const auto& rt : pairs_) names.push_back(rt->config->name);
   return names;
 }
 
@@ -234,23 +235,22 @@ void Daemon::reload() {
     return;
   }
   Config next = std::get<Config>(std::move(r));
-  applyLogLevel(next.logLevel);
-  if (next.workerPriority != config_.workerPriority)
-    log_->warn("reload: worker_priority changes only on restart (still {})", config_.workerPriority);
+  for (const auto& key : reloadDaemon(config_, next))
+    log_->warn("reload: {} changes only on restart", key);
+  applyLogLevel(config_.logLevel);
   for (const auto& pc : next.pairs) {
     auto* rt = findPair(pc.name);
     if (!rt) {
       log_->warn("reload: new pair {} needs a restart", pc.name);
       continue;
     }
-    if (pc.syntheticSpec() != rt->config.syntheticSpec() || pc.queues != rt->config.queues ||
-        pc.transparent != rt->config.transparent || pc.persist != rt->config.persist)
-      log_->warn("reload: {}: synthetic, queues, transparent and persist change only on restart", pc.name);
-    rt->pair->reconfigure(pc);
-    rt->announcer->reconfigure(pc);
-    rt->config = pc;
+    PairConfig snapshot = *rt->config;
+    for (const auto& key : reloadPair(snapshot, pc))
+      log_->warn("reload: {}: {} changes only on restart", pc.name, key);
+    rt->config = std::make_shared<const PairConfig>(std::move(snapshot));
+    rt->pair->reconfigure(rt->config);
+    rt->announcer->reconfigure(rt->config);
   }
-  config_.logLevel = next.logLevel;
   log_->info("configuration reloaded from {}", configPath_);
 }
 

@@ -44,7 +44,7 @@ class Daemon final : public CommandTarget {
 
  private:
   struct PairRuntime {
-    PairConfig config;
+    PairConfigPtr config;  // the snapshot the pair and its announcer share
     std::unique_ptr<TapDevice> tap;
     DatapathPtr datapath;
     std::unique_ptr<PacketAnnouncer> announcer;

@@ -44,9 +44,9 @@ Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
   return out;
 }
 
-PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, const PairConfig& cfg,
+PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, PairConfigPtr cfg,
                                  int tapIndex, MacAddress mac, std::function<int(PathKind)> backendIndex)
-    : nl_(nl), hooks_(hooks), cfg_(cfg), tapIndex_(tapIndex), mac_(mac),
+    : nl_(nl), hooks_(hooks), cfg_(std::move(cfg)), tapIndex_(tapIndex), mac_(mac),
       backendIndex_(std::move(backendIndex)), log_(moduleLogger("announce")) {}
 
 void PacketAnnouncer::announce(PathKind path, unsigned count) {
@@ -54,12 +54,12 @@ void PacketAnnouncer::announce(PathKind path, unsigned count) {
   const int ifindex = backendIndex_(path);
   auto addrs = readAddresses(nl_, tapIndex_);
   if (!addrs) {
-    log_->warn("{}: cannot read addresses to announce: {}", cfg_.name, addrs.error().describe());
+    log_->warn("{}: cannot read addresses to announce: {}", cfg_->name, addrs.error().describe());
     return;
   }
   int raw = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (raw < 0) {
-    log_->warn("{}: announce socket: {}", cfg_.name, std::strerror(errno));
+    log_->warn("{}: announce socket: {}", cfg_->name, std::strerror(errno));
     return;
   }
   UniqueFd fd(raw);
@@ -80,14 +80,14 @@ void PacketAnnouncer::announce(PathKind path, unsigned count) {
         ++sent_;
     }
   }
-  log_->info("{}: announced {} IPv4 + {} IPv6 address(es) x{} on {} (ifindex {}){}", cfg_.name,
+  log_->info("{}: announced {} IPv4 + {} IPv6 address(es) x{} on {} (ifindex {}){}", cfg_->name,
              addrs->v4.size(), addrs->v6.size(), count, pathName(path), ifindex,
              failures ? fmt::format(", {} send failures", failures) : "");
 }
 
 void PacketAnnouncer::runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) {
-  if (cfg_.onSwitch.empty()) return;
-  hooks_.run(cfg_.onSwitch, {pair, pathName(path), ifname}, cfg_.hookTimeout);
+  if (cfg_->onSwitch.empty()) return;
+  hooks_.run(cfg_->onSwitch, {pair, pathName(path), ifname}, cfg_->hookTimeout);
 }
 
 }  // namespace tvf

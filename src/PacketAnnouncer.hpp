@@ -30,17 +30,17 @@ Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex);
 
 class PacketAnnouncer final : public PathAnnouncer {
  public:
-  PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, const PairConfig& cfg, int tapIndex,
+  PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, PairConfigPtr cfg, int tapIndex,
                   MacAddress mac, std::function<int(PathKind)> backendIndex);
   void announce(PathKind path, unsigned count) override;
   void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) override;
-  void reconfigure(const PairConfig& cfg) { cfg_ = cfg; }
+  void reconfigure(PairConfigPtr cfg) { cfg_ = std::move(cfg); }
   std::uint64_t framesSent() const { return sent_; }
 
  private:
   NetlinkRequester& nl_;
   HookRunner& hooks_;
-  PairConfig cfg_;
+  PairConfigPtr cfg_;
   int tapIndex_;
   MacAddress mac_;
   std::function<int(PathKind)> backendIndex_;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +43,9 @@ struct PairConfig {
     return syntheticMac ? "mac:" + syntheticMac->toString() : synthetic;
   }
 };
+
+// One pair's configuration as one immutable snapshot; a reload swaps it.
+using PairConfigPtr = std::shared_ptr<const PairConfig>;
 
 struct Config {
   std::string controlSocket = "/run/tvf/tvf.sock";
