@@ -44,6 +44,17 @@
 //   is not on the development VM), and a pin outlives a clean exit unless
 //   removed, a second record to keep right.
 //
+// Namespaces: ifindexes are the calling thread's network namespace's (the
+// DEVMAP resolves them when written, tc resolves them when attaching): call
+// from the namespace tvf0 lives in, as tvfd runs.
+//
+// The destructor detaches nothing: the filters stay and keep forwarding,
+// as after a crash. A clean exit calls detachEgress()/detachIngress(); the
+// claim's release (BackendClaimer) removes whatever filter sits at our
+// handle/priority too. Mind the other direction: a claim (re-)attaching its
+// drop program there replaces tvf_ingress, so in kernel mode the claim must
+// not re-attach its drop over an adopted backend (one owner of the hook).
+//
 // Thread: the control thread (the owner of the pair); no internal locking.
 // The kernel runs the programs on any CPU concurrently with these calls;
 // every map write is one atomic word or entry update.

@@ -186,7 +186,11 @@ class TcRedirectTest : public TopologyTest {
                  topo->inGuest("ss -Hlun sport = :6001").out.find("6001") != std::string::npos;
         },
         std::chrono::seconds(10)));
-    const std::string args = " " + std::to_string(pps) + " " + std::to_string(secs);
+    // (Appended piecewise: GCC 12's -Wrestrict misfires on " " + std::to_string().)
+    std::string args = " ";
+    args += std::to_string(pps);
+    args += ' ';
+    args += std::to_string(secs);
     std::thread sendGuest([&] { topo->inGuest(tool + " send 198.18.0.1 6000" + args); });
     std::thread sendHost([&] { topo->inHost(tool + " send 198.18.0.2 6001" + args); });
     during();
