@@ -350,6 +350,37 @@ TEST_F(TcRedirectTest, ARestartAdoptsTheRunningProgramsWithoutLoss) {
   EXPECT_NE(egressAfter, egressBefore) << "a new program (new id) sits in the same filter";
 }
 
+TEST_F(TcRedirectTest, AVfUnpluggedWhileNoOwnerRunsStillFallsBackUnderAUdpStream) {
+  loadAndAttach();
+  ASSERT_TRUE(redirect_->setActive(RedirectSlot::Vf));
+  ASSERT_GE(ping("-c 20 -i 0.01 -W 2").received, 19);
+  redirect_.reset();  // the daemon is gone (kill -9); the programs stay attached
+  const long pps = 10000;
+  const double secs = 4;
+  auto s = udpStreams(pps, secs, [&] {
+    const std::uint64_t vfTx = sysfsCounter(*topo, "vf0", "tx_packets");
+    ASSERT_TRUE(Topology::waitFor([&] { return sysfsCounter(*topo, "vf0", "tx_packets") > vfTx + 10000; },
+                                  std::chrono::seconds(10)));
+    topo->delVf("vf0");
+  });
+  std::fprintf(stderr, "VF unplugged with no owner, %ld pps each way: to host %s; to guest %s\n", pps,
+               s.toHost.dump().c_str(), s.toGuest.dump().c_str());
+  for (const auto* j : {&s.toHost, &s.toGuest}) {
+    ASSERT_FALSE(j->is_null());
+    EXPECT_EQ((*j)["expected"], static_cast<long>(pps * secs)) << "the last datagrams arrived";
+    EXPECT_LE((*j)["lost"].get<long>(), static_cast<long>(pps * secs / 100)) << "at most 1% lost";
+  }
+  // A restarted daemon finds the programs, the emptied slot and the fallbacks.
+  auto r = TcRedirect::load("tvf0", {tvf0_, eth0_});
+  ASSERT_TRUE(r) << r.error().describe();
+  redirect_ = std::move(r).value();
+  EXPECT_TRUE(redirect_->adopted());
+  auto entry = redirect_->backend(RedirectSlot::Vf);
+  ASSERT_TRUE(entry);
+  EXPECT_EQ(*entry, 0);
+  EXPECT_GT(counters(RedirectSlot::Vf).tx.fallbacks, static_cast<std::uint64_t>(pps));  // > 1 s of the stream
+}
+
 TEST_F(TcRedirectTest, MirrorShowsBothDirectionsOnTvf0) {
   loadAndAttach();
   // A packet socket on tvf0, as tcpdump -i tvf0 opens.
