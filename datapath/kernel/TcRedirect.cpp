@@ -290,6 +290,11 @@ Status TcRedirect::detachIngress(int backendIfindex, ClsactCleanup cleanup) {
   return detach(backendIfindex, false, cleanup);
 }
 
+bool TcRedirect::attachedOn(int ifindex, TcHook hook) {
+  ScopedLibbpfPrint print;
+  return attachedProgram(ifindex, hook == TcHook::Egress).valid();
+}
+
 Result<SlotCounters> TcRedirect::readCounters(RedirectSlot slot) const {
   const auto s = static_cast<std::uint32_t>(slot);
   if (s >= TVF_STAT_SLOTS) return Error{EINVAL, "read counters of slot " + std::to_string(s)};

@@ -105,6 +105,9 @@ struct SlotCounters {
   RedirectCounters rx;  // backend -> tvf0 (ingress program)
 };
 
+// One of a device's two clsact hooks.
+enum class TcHook { Ingress, Egress };
+
 // What detach*() does with the clsact qdisc after removing our filter.
 enum class ClsactCleanup {
   IfCreated,  // delete it when attach*() of this object created it
@@ -136,7 +139,7 @@ class TcRedirect {
 
   // Map writes; each takes effect for the next frame. EINVAL for a slot
   // outside Vf/Synthetic or a non-positive ifindex; errno from the kernel
-  // otherwise (setBackend: ENODEV when the ifindex does not exist, as the
+  // otherwise (setBackend: ENXIO when the ifindex does not exist, as the
   // DEVMAP resolves it at update time).
   Status setTap(int tapIfindex);
   Status setBackend(RedirectSlot slot, int ifindex);
@@ -162,6 +165,12 @@ class TcRedirect {
   // filter already gone is success.
   Status detachEgress(int tapIfindex, ClsactCleanup cleanup = ClsactCleanup::IfCreated);
   Status detachIngress(int backendIfindex, ClsactCleanup cleanup = ClsactCleanup::IfCreated);
+
+  // Whether a program of ours (tvf_egress on Egress, tvf_ingress on
+  // Ingress, from this or any earlier run) sits at our handle/priority on
+  // that hook of `ifindex`. False also for a missing device or hook, and for
+  // the claim's tvf_drop.
+  static bool attachedOn(int ifindex, TcHook hook);
 
   // One slot's counters summed over the possible CPUs. EINVAL for a slot
   // outside Vf/Synthetic/Other; errno of the map lookup.

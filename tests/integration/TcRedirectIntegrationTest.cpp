@@ -432,6 +432,23 @@ TEST_F(TcRedirectTest, UserModePassesEgressToTheTapAndDropsIngress) {
   EXPECT_GE(ping("-c 5 -i 0.01 -W 2").received, 4);
 }
 
+TEST_F(TcRedirectTest, WithNoBackendInEitherSlotEgressDropsAndCounts) {
+  loadAndAttach();
+  ASSERT_GE(ping("-c 5 -i 0.01 -W 2").received, 4);
+  ASSERT_TRUE(redirect_->clearBackend(RedirectSlot::Synthetic));
+  ASSERT_TRUE(redirect_->clearBackend(RedirectSlot::Vf));
+  ASSERT_TRUE(redirect_->clearBackend(RedirectSlot::Vf));  // already clear: still fine
+  EXPECT_EQ(ping("-c 10 -i 0.01 -W 1").received, 0);
+  const auto syn = counters(RedirectSlot::Synthetic);
+  EXPECT_GE(syn.tx.drops, 10u);
+  EXPECT_EQ(syn.tx.fallbacks, 0u);
+  // Ingress on a backend in no slot still reaches tvf0, counted as "other".
+  ASSERT_EQ(topo->inHost("ping -n -q -c 3 -i 0.01 -W 1 198.18.0.2").status, 1);  // replies are dropped
+  EXPECT_GE(counters(RedirectSlot::Other).rx.packets, 3u);
+  EXPECT_FALSE(redirect_->setBackend(RedirectSlot::Other, eth0_));
+  EXPECT_EQ(redirect_->setBackend(RedirectSlot::Vf, 999999).code(), ENXIO);  // no such device
+}
+
 TEST_F(TcRedirectTest, DetachLeavesNoClsactOrFilterBehind) {
   // vf0 already has a clsact (as a claim's would be): it stays, our filter goes.
   ASSERT_EQ(topo->inGuest("tc qdisc add dev vf0 clsact").status, 0);
@@ -439,9 +456,14 @@ TEST_F(TcRedirectTest, DetachLeavesNoClsactOrFilterBehind) {
   ASSERT_GE(ping("-c 5 -i 0.01 -W 2").received, 4);
   for (const char* dev : {"tvf0", "eth0"})
     ASSERT_NE(topo->inGuest(std::string("tc qdisc show dev ") + dev).out.find("clsact"), std::string::npos);
+  EXPECT_TRUE(TcRedirect::attachedOn(tvf0_, TcHook::Egress));
+  EXPECT_TRUE(TcRedirect::attachedOn(vf0_, TcHook::Ingress));
+  EXPECT_FALSE(TcRedirect::attachedOn(vf0_, TcHook::Egress));
   EXPECT_TRUE(redirect_->detachEgress(tvf0_));
   EXPECT_TRUE(redirect_->detachIngress(eth0_));
   EXPECT_TRUE(redirect_->detachIngress(vf0_));
+  EXPECT_FALSE(TcRedirect::attachedOn(tvf0_, TcHook::Egress));
+  EXPECT_FALSE(TcRedirect::attachedOn(vf0_, TcHook::Ingress));
   for (const char* dev : {"tvf0", "eth0"}) {
     EXPECT_EQ(topo->inGuest(std::string("tc qdisc show dev ") + dev).out.find("clsact"), std::string::npos) << dev;
   }
