@@ -5,6 +5,7 @@
 #include <linux/bpf.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -36,14 +37,15 @@ std::shared_ptr<spdlog::logger> kdpLogger() {
 // while this file calls libbpf's loader: libbpf_set_print is process-wide,
 // so the previous callback is put back afterwards.
 int printToSpdlog(enum libbpf_print_level level, const char* fmt, va_list args) {
-  char buf[1024];
-  int n = std::vsnprintf(buf, sizeof buf, fmt, args);
-  std::string line(buf, n < 0 ? 0 : std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1));
+  va_list again;
+  va_copy(again, args);
+  const int n = std::vsnprintf(nullptr, 0, fmt, args);  // the verifier's log comes as one long message
+  std::string line(n > 0 ? static_cast<std::size_t>(n) : 0, '\0');
+  if (n > 0) std::vsnprintf(line.data(), line.size() + 1, fmt, again);
+  va_end(again);
   while (!line.empty() && line.back() == '\n') line.pop_back();
-  if (level == LIBBPF_WARN)
-    kdpLogger()->debug("libbpf warning: {}", line);
-  else
-    kdpLogger()->debug("libbpf: {}", line);
+  // libbpf prefixes its lines with "libbpf: " itself.
+  kdpLogger()->debug("{}{}", level == LIBBPF_WARN ? "(warning) " : "", line);
   return n;
 }
 
@@ -124,12 +126,12 @@ Result<std::unique_ptr<TcRedirect>> TcRedirect::load(const std::string& pair, co
   std::string from;
   for (int ifindex : adoptFrom) {
     for (bool egress : {true, false}) {
-      if (!old.empty()) break;
-      if (UniqueFd prog = attachedProgram(ifindex, egress)) {
+      if (UniqueFd prog = attachedProgram(ifindex, egress); prog && old.empty()) {
         old = mapsOf(prog.get());
         from = ifnameOf(ifindex) + (egress ? " egress" : " ingress");
       }
     }
+    if (!old.empty()) break;
   }
   int reused = 0;
   for (auto& [name, fd] : old) {
@@ -160,7 +162,7 @@ Result<std::unique_ptr<TcRedirect>> TcRedirect::load(const std::string& pair, co
   self->ingressFd_ = progFd("tvf_ingress");
   // The embedded object defines them all: a miss is a build mistake.
   TVF_ASSERT(self->cfgFd_ >= 0 && self->portsFd_ >= 0 && self->statsFd_ >= 0 && self->egressFd_ >= 0 &&
-                  self->ingressFd_ >= 0);
+             self->ingressFd_ >= 0);
   if (self->adopted_)
     log->info("{}: tc redirect programs loaded on the maps of the previous run's ({}, {} of {} maps reused)", pair,
               from, reused, old.size());
