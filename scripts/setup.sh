@@ -16,7 +16,9 @@ packages=(
   libspdlog-dev libfmt-dev  # logging
   libcli11-dev              # tvfd / tvfctl command lines
   nlohmann-json3-dev        # control socket JSON
-  libbpf-dev                # ingress drop program on claimed backends
+  libbpf-dev                # ingress drop program on claimed backends; loads the kernel datapath
+  clang llvm                # compile the kernel datapath's BPF programs (clang -target bpf; llvm-strip)
+  xxd                       # embed the BPF object in the library as a C array (xxd -i)
   libsystemd-dev            # sd_notify (Type=notify)
   iproute2 ethtool iperf3 iputils-ping procps python3 gcovr
   util-linux                # setpriv: tests run tvfd/tvfctl with fewer privileges
