@@ -125,6 +125,13 @@ const std::vector<ConfigKey> kKeys = {
     pairKey("attach_wait_ms", false, true, "0..600000", "2000", "wait after a VF appears before attaching it",
             [](KeyReader& r, PairConfig& p) { pairMillis<&PairConfig::attachWait>(r, p, 0, 600000); },
             samePair<&PairConfig::attachWait>, copyPair<&PairConfig::attachWait>),
+    pairKey("datapath", false, false, "auto | kernel | user", "auto",
+            "how frames move: tc-BPF redirect in the kernel, or worker threads",
+            [](KeyReader& r, PairConfig& p) {
+              static const DatapathMode kValues[] = {DatapathMode::Auto, DatapathMode::Kernel, DatapathMode::User};
+              if (auto i = r.choice({"auto", "kernel", "user"})) p.datapath = kValues[*i];
+            },
+            samePair<&PairConfig::datapath>, copyPair<&PairConfig::datapath>),
     pairKey("vf_datapath", false, false, "auto | packet | verbs", "auto",
             "the VF backend of the user datapath",
             [](KeyReader& r, PairConfig& p) {

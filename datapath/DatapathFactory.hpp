@@ -1,7 +1,11 @@
-// Builds each pair's Datapath. Today every pair runs the user datapath
-// (WorkerDatapath) with its backends chosen by vf/PairBackendRegistry;
-// the kernel datapath (tc-BPF redirect) is chosen here per pair once it
-// exists.
+// Builds each pair's Datapath from its `datapath` key:
+//   kernel  KernelDatapath (tc-BPF redirect); an error when its programs
+//           cannot be loaded;
+//   user    WorkerDatapath (worker threads) over the backends that
+//           vf/PairBackendRegistry chooses;
+//   auto    kernel where the programs load and the VF backend is a netdev,
+//           user otherwise (vf_datapath verbs, or BPF refused), with the
+//           reason logged and shown in status.
 //
 // Thread: the control thread.
 #pragma once
@@ -10,10 +14,14 @@
 
 namespace tvf {
 
-class UserDatapathFactory final : public DatapathFactory {
+class ModeDatapathFactory final : public DatapathFactory {
  public:
   Result<DatapathPtr> make(const DatapathSpec& spec) override;
   bool verbsBuilt() const override;
+
+ private:
+  Result<DatapathPtr> makeKernel(const DatapathSpec& spec, const std::string& reason);
+  Result<DatapathPtr> makeUser(const DatapathSpec& spec, const std::string& reason);
 };
 
 }  // namespace tvf

@@ -59,6 +59,18 @@ nlohmann::json pairStatusJson(const PairStatus& s) {
   j["last_switch_unix_ms"] = s.lastSwitchUnixMs;
   j["last_error"] = s.lastError.empty() ? nullptr : nlohmann::json(s.lastError);
   j["workers"] = {{"count", s.datapath.workers}, {"scheduling", s.datapath.scheduling}};
+  const bool kernel = s.datapath.mode == "kernel";
+  j["datapath"] = {
+      {"mode", s.datapath.mode},
+      {"reason", s.datapath.reason},
+      {"gives_up",
+       kernel ? "tvf0's own counters (ip -s link) do not see redirected frames: the counters here are the real "
+                "figures; tvf0's qdisc is bypassed (the backend's applies); tcpdump on tvf0 sees egress only "
+                "while mirroring is on"
+              : "every frame crosses userspace twice: below the kernel path's throughput and latency, and the "
+                "workers' CPU time is taken from the applications"},
+      {"mirror", s.datapath.mirror},
+      {"fallbacks", s.datapath.fallbacks}};
   return j;
 }
 
@@ -160,6 +172,16 @@ std::string statusTable(const nlohmann::json& status) {
                      fmt::format("{}/{}", cv["rx_packets"].get<std::uint64_t>(), cv["tx_packets"].get<std::uint64_t>()),
                      p["switches"].get<std::uint64_t>());
     if (!p["last_error"].is_null()) o << "  last error: " << p["last_error"].get<std::string>() << "\n";
+    if (p.contains("datapath") && p["datapath"].is_object()) {
+      const auto& d = p["datapath"];
+      o << "  datapath: " << d.value("mode", "?") << " (" << d.value("reason", "") << ")";
+      if (d.value("mode", "") == "kernel") {
+        o << (d.value("mirror", false) ? ", mirroring egress for a packet socket on " : ", no mirroring on ")
+          << p["name"].get<std::string>() << "\n  note: " << p["name"].get<std::string>()
+          << "'s own counters (ip -s link) do not count redirected frames; the rx/tx above are the real ones";
+      }
+      o << "\n";
+    }
   }
   if (status.contains("hardware")) o << "datapath: " << status["hardware"].get<std::string>() << "\n";
   o << "(* = held by a planned detach; tvfctl attach PAIR ends it)\n";

@@ -103,6 +103,7 @@ BackendClaimer::BackendClaimer(NetlinkRequester& nl, std::string stateFile)
       c.disableIpv6 = r.at("disable_ipv6").get<std::string>();
       c.createdClsact = r.at("created_clsact").get<bool>();
       c.filterAttached = true;
+      c.ingressProgram = r.value("ingress_program", "tvf_drop");
       if (r.contains("mtu")) {
         LinkInfo l;
         l.ifname = c.ifname;
@@ -129,6 +130,7 @@ void BackendClaimer::saveRecords() const {
                         {"ifname", c.ifname},
                         {"disable_ipv6", c.disableIpv6},
                         {"created_clsact", c.createdClsact},
+                        {"ingress_program", c.ingressProgram},
                         {"addresses", nlohmann::json::array()}};
     for (const auto& a : c.addresses) r["addresses"].push_back(toHex(a));
     if (c.before) {
@@ -175,7 +177,7 @@ Status BackendClaimer::claim(int ifindex) {
     Claim c = std::move(*inherited);
     (void)writeSysctl(ipv6SysctlPath(ifname, "disable_ipv6"), "1");
     const bool created = c.createdClsact;
-    if (auto a = attachIngressDrop(ifindex, c); !a) return a;
+    if (auto a = attachIngress(ifindex, c); !a) return a;
     c.createdClsact = created || c.createdClsact;
     log_->info("re-claimed {} (ifindex {}) from a previous run", ifname, ifindex);
     claims_[ifindex] = std::move(c);
@@ -218,7 +220,7 @@ Status BackendClaimer::claim(int ifindex) {
   }
 
   // 3. Drop stack ingress after the packet taps.
-  if (auto a = attachIngressDrop(ifindex, c); !a) {
+  if (auto a = attachIngress(ifindex, c); !a) {
     if (!c.disableIpv6.empty()) (void)writeSysctl(path, c.disableIpv6);
     return a;
   }
@@ -229,7 +231,22 @@ Status BackendClaimer::claim(int ifindex) {
   return Status::ok();
 }
 
-Status BackendClaimer::attachIngressDrop(int ifindex, Claim& c) {
+Status BackendClaimer::attachIngress(int ifindex, Claim& c) {
+  if (auto p = programs_.find(ifindex); p != programs_.end()) {
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+    int r = bpf_tc_hook_create(&hook);
+    if (r == 0) {
+      c.createdClsact = true;
+    } else if (r != -EEXIST) {
+      return Status::fail(-r, "create clsact on " + c.ifname);
+    }
+    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = p->second.fd, .flags = BPF_TC_F_REPLACE, .handle = kFilterHandle,
+                .priority = kFilterPriority);
+    if (r = bpf_tc_attach(&hook, &opts); r < 0) return Status::fail(-r, "attach " + p->second.name + " on " + c.ifname);
+    c.filterAttached = true;
+    c.ingressProgram = p->second.name;
+    return Status::ok();
+  }
   bpf_insn prog[2] = {};
   prog[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
   prog[0].dst_reg = BPF_REG_0;
@@ -258,10 +275,35 @@ Status BackendClaimer::attachIngressDrop(int ifindex, Claim& c) {
     return Status::fail(-r, "attach ingress drop on " + c.ifname);
   }
   c.filterAttached = true;
+  c.ingressProgram = "tvf_drop";
   return Status::ok();
 }
 
-void BackendClaimer::detachIngressDrop(int ifindex, Claim& c) {
+Status BackendClaimer::useIngressProgram(int ifindex, int progFd, const std::string& name) {
+  programs_[ifindex] = Program{progFd, name};
+  auto it = claims_.find(ifindex);
+  if (it == claims_.end()) return Status::ok();
+  if (auto st = attachIngress(ifindex, it->second); !st) return st;
+  saveRecords();
+  return Status::ok();
+}
+
+Status BackendClaimer::useIngressDrop(int ifindex) {
+  if (programs_.erase(ifindex) == 0) return Status::ok();
+  auto it = claims_.find(ifindex);
+  if (it == claims_.end()) return Status::ok();
+  if (auto st = attachIngress(ifindex, it->second); !st) return st;
+  saveRecords();
+  return Status::ok();
+}
+
+std::vector<std::pair<int, std::string>> BackendClaimer::inheritedHooks() const {
+  std::vector<std::pair<int, std::string>> out;
+  for (const auto& [ifindex, c] : inherited_) out.emplace_back(ifindex, c.ingressProgram);
+  return out;
+}
+
+void BackendClaimer::detachIngress(int ifindex, Claim& c) {
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
   if (c.createdClsact) {
     hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -275,6 +317,7 @@ void BackendClaimer::detachIngressDrop(int ifindex, Claim& c) {
 }
 
 Status BackendClaimer::release(int ifindex) {
+  programs_.erase(ifindex);  // a datapath asks again when it takes the backend again
   auto it = claims_.find(ifindex);
   if (it == claims_.end()) return Status::ok();
   Claim c = std::move(it->second);
@@ -296,7 +339,7 @@ Status BackendClaimer::release(int ifindex) {
         log_->warn("{}", st.error().describe());
     }
   }
-  detachIngressDrop(ifindex, c);
+  detachIngress(ifindex, c);
   if (!c.disableIpv6.empty()) {
     if (auto w = writeSysctl(ipv6SysctlPath(c.ifname, "disable_ipv6"), c.disableIpv6); !w)
       log_->warn("{}", w.error().describe());

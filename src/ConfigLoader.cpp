@@ -153,6 +153,9 @@ void parseKeys(Parser& p, KeyScope scope, const std::string& prefix, const YAML:
 
 void parsePair(Parser& p, const std::string& path, const YAML::Node& n, PairConfig& pair) {
   parseKeys(p, KeyScope::Pair, path, n, pair);
+  if (pair.datapath == DatapathMode::Kernel && pair.vfDatapath == VfDatapath::Verbs)
+    p.add(path + ".datapath", n["datapath"],
+          "datapath kernel moves frames between netdevs; vf_datapath verbs needs datapath user (or auto)");
   if (pair.vfDatapath == VfDatapath::Verbs && pair.queues > 1)
     p.add(path + ".queues", n["queues"], "vf_datapath verbs takes one queue (its QP has no RSS spread yet); got " +
                                              std::to_string(pair.queues));

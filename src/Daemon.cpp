@@ -108,6 +108,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   spec.config = cfg;
   spec.tapIfindex = rt->tap->ifindex();
   spec.workerPriority = config_.workerPriority;
+  spec.ingress = &links_->claimer();
   for (unsigned q = 0; q < rt->tap->queueCount(); ++q) spec.queueFds.push_back(rt->tap->queueFd(q));
   auto datapath = datapaths_->make(spec);
   if (!datapath) return datapath.status();
@@ -296,7 +297,10 @@ void Daemon::armTimer() {
 // The TAP's multicast list has no netlink event; a 250 ms poll of
 // /proc/net/dev_mcast mirrors joins and leaves to the backends.
 void Daemon::pollMulticast() {
-  for (auto& rt : pairs_) rt->pair->onTapMulticast(readLinkMulticast(rt->tap->ifindex()));
+  for (auto& rt : pairs_) {
+    rt->pair->onTapMulticast(readLinkMulticast(rt->tap->ifindex()));
+    rt->datapath->refresh();
+  }
   nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
 }
 

@@ -35,6 +35,6 @@ int main(int argc, char** argv) {
   }
   tvf::applyLogLevel(config.logLevel);
 
-  tvf::Daemon daemon(std::move(config), configPath, std::make_unique<tvf::UserDatapathFactory>());
+  tvf::Daemon daemon(std::move(config), configPath, std::make_unique<tvf::ModeDatapathFactory>());
   return daemon.run();
 }

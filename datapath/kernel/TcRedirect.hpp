@@ -136,6 +136,9 @@ class TcRedirect {
 
   // True when load() reused the maps of programs a previous run left.
   bool adopted() const noexcept { return adopted_; }
+  // The loaded tvf_ingress program (owned by this object), for the owner of
+  // a backend's ingress hook (IngressHooks) to attach in its claim's slot.
+  int ingressProgramFd() const noexcept { return ingressFd_; }
 
   // Map writes; each takes effect for the next frame. EINVAL for a slot
   // outside Vf/Synthetic or a non-positive ifindex; errno from the kernel

@@ -13,6 +13,10 @@
 namespace tvf {
 
 enum class VfDatapath { Auto, Packet, Verbs };
+// How frames move: the kernel datapath (tc-BPF redirect), the user one
+// (worker threads), or auto (kernel where its programs load and the VF
+// backend is a netdev).
+enum class DatapathMode { Auto, Kernel, User };
 // What to do when a VF cannot take the TAP's MTU at attach time.
 enum class VfMtuPolicy {
   Refuse,  // do not attach; the pair stays on the synthetic (default)
@@ -26,6 +30,7 @@ struct PairConfig {
   std::optional<MacAddress> syntheticMac; // from "mac:xx:xx:..."
   bool transparent = true;                // false: the VF is left to the OS
   std::chrono::milliseconds attachWait{2000};
+  DatapathMode datapath = DatapathMode::Auto;
   VfDatapath vfDatapath = VfDatapath::Auto;
   unsigned queues = 1;
   bool persist = true;

@@ -16,6 +16,7 @@
 
 #include "tvf/Backend.hpp"
 #include "tvf/Config.hpp"
+#include "tvf/IngressHooks.hpp"
 #include "tvf/LinkEvent.hpp"
 #include "tvf/PairStatus.hpp"
 #include "tvf/PathCounters.hpp"
@@ -64,6 +65,9 @@ class Datapath {
   // watches, and the events behind it.
   virtual int eventFd() const = 0;
   virtual DatapathEvents drainEvents() = 0;
+  // Called about every 250 ms on the control thread (the kernel datapath
+  // checks for packet sockets on tvf0 here).
+  virtual void refresh() {}
 };
 
 using DatapathPtr = std::unique_ptr<Datapath>;
@@ -74,6 +78,7 @@ struct DatapathSpec {
   int tapIfindex = 0;
   std::vector<int> queueFds;  // the TAP's queue fds (borrowed from the TapDevice)
   int workerPriority = 0;     // the user datapath's SCHED_FIFO priority, 0 = ordinary threads
+  IngressHooks* ingress = nullptr;  // the owner of the backends' ingress hooks (the claim)
 };
 
 // Picks and builds the datapath of each pair (datapath/DatapathFactory).

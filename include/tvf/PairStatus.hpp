@@ -20,6 +20,8 @@ struct DatapathStatus {
   std::string reason;         // why this mode was chosen
   std::size_t workers = 0;    // worker threads (0 in kernel mode)
   std::string scheduling;     // "fifo:N", "other", "other (fifo:N refused: ...)"; "" without workers
+  bool mirror = false;        // kernel: egress mirrored into tvf0 for a packet socket (tcpdump)
+  std::uint64_t fallbacks = 0;  // kernel: frames meant for a vanished backend sent to the other
 };
 
 struct PairStatus {
