@@ -241,7 +241,9 @@ TEST_F(Operations, ServiceCapabilitySetIsEnough) {
       << topo->inGuest("grep Cap /proc/" + std::to_string(topo->tvfdPid()) + "/status").out;
   // The same set loads the kernel datapath's programs, or runs the workers at SCHED_FIFO.
   EXPECT_EQ(topo->status()["datapath"]["mode"], datapathMode());
-  if (datapathMode() == "user") EXPECT_EQ(topo->status()["workers"]["scheduling"], "fifo:1");
+  if (datapathMode() == "user") {
+    EXPECT_EQ(topo->status()["workers"]["scheduling"], "fifo:1");
+  }
 }
 
 TEST_F(Operations, WithoutSysNiceTheWorkersRunAsOrdinaryThreads) {

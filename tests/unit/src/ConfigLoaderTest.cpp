@@ -116,7 +116,7 @@ void expectOne(const std::string& yaml, const Expected& e) {
 TEST(ConfigLoader, UnknownKey) {
   expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    atach_wait_ms: 5\n",
             {"pairs[0].atach_wait_ms", 4,
-             "unknown key 'atach_wait_ms' (known: announce_count, attach_wait_ms, carrier_up_delay_ms, "
+             "unknown key 'atach_wait_ms' (known: announce_count, attach_wait_ms, carrier_up_delay_ms, datapath, "
              "drain_ms, hook_timeout_ms, name, on_switch, persist, queues, synthetic, transparent, "
              "vf_datapath, vf_mtu_policy)"});
   expectOne("verbose: 1\npairs:\n  - name: tvf0\n    synthetic: eth0\n",
