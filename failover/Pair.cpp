@@ -286,12 +286,14 @@ void Pair::execute(PairAction action) {
       switchTx(PathKind::Synthetic);
       break;
     case PairAction::Announce:
-      if (switchedNow_) deps_.announcer.announce(txPath_, config_->announceCount);
+      if (switchedNow_) {
+        const int ifindex = txPath_ == PathKind::Vf && vf_ ? vf_->ifindex : synthetic_.ifindex;
+        deps_.bus.announceRequested(config_->name, txPath_, ifindex, config_->announceCount);
+      }
       break;
     case PairAction::RunSwitchHook:
       if (switchedNow_) {
         const std::string ifname = txPath_ == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname;
-        deps_.announcer.runSwitchHook(config_->name, txPath_, ifname);
         deps_.bus.datapathSwitched(config_->name, txPath_, ifname);
       }
       break;

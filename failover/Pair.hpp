@@ -1,6 +1,7 @@
 // One synthetic/VF pair: the engine that runs the transition table and
-// executes its actions against LinkControl, TapFront, Datapath and
-// PathAnnouncer. Control operations made on the TAP go to the backends
+// executes its actions against LinkControl, TapFront and Datapath; what
+// others act on (announcements, the on_switch hook, state changes) it
+// emits on the EventBus. Control operations made on the TAP go to the backends
 // through its TapMirror; VF candidates are kept in its CandidateSet.
 //
 // Thread: the control thread owns it; every public method checks that.
@@ -41,7 +42,6 @@ struct PairDeps {
   LinkControl& links;
   TapFront& tap;
   Datapath& datapath;
-  PathAnnouncer& announcer;
   const Clock& clock;
   EventBus& bus;
 };

@@ -148,6 +148,9 @@ std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats&
   o << "tvf_control_requests_total " << stats.controlRequests << "\n";
   family("tvf_control_errors_total", "counter", "Control socket requests answered with an error.");
   o << "tvf_control_errors_total " << stats.controlErrors << "\n";
+  family("tvf_pair_switches_to_total", "counter", "Datapath switches by the path TX moved to.");
+  for (const auto& s : stats.switchesTo)
+    o << "tvf_pair_switches_to_total{pair=\"" << label(s.pair) << "\",path=\"" << s.path << "\"} " << s.count << "\n";
   return o.str();
 }
 

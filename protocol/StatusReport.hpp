@@ -19,6 +19,12 @@ struct DaemonStats {
   std::uint64_t controlRequests = 0;
   std::uint64_t controlErrors = 0;
   bool verbsBuilt = false;
+  struct SwitchesTo {
+    std::string pair;
+    std::string path;  // "vf" or "synthetic": where TX moved
+    std::uint64_t count = 0;
+  };
+  std::vector<SwitchesTo> switchesTo;
 };
 
 nlohmann::json pairStatusJson(const PairStatus& s);

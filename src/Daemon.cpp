@@ -62,6 +62,13 @@ Status Daemon::setUp() {
     if (auto st = setUpPair(pc); !st) return st;
   }
   pairsReady_ = true;
+  // Detach --wait replies when a pair's state moves; the metrics count
+  // switches by the path TX moved to.
+  waitersConnection_ = bus_.pairStateChanged.connect([this](const std::string&, PairState, PairState) {
+    if (control_) checkWaiters();
+  });
+  switchesConnection_ = bus_.datapathSwitched.connect(
+      [this](const std::string& pair, PathKind path, const std::string&) { ++switchesTo_[{pair, pathName(path)}]; });
   auto early = std::move(early_);
   for (const auto& e : early) onLinkEvent(e);
 
@@ -91,7 +98,6 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   auto rt = std::make_unique<PairRuntime>();
   rt->config = std::make_shared<const PairConfig>(cfg);
   rt->tap = std::move(tap).value();
-  rt->syntheticIndex = syn->ifindex;
   auto tapLink = nl_->getLink(rt->tap->ifindex());
   if (!tapLink) return tapLink.status();
   if (tapLink->mac != syn->mac) {
@@ -114,13 +120,8 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   if (!datapath) return datapath.status();
   rt->datapath = std::move(datapath).value();
   if (auto st = rt->datapath->start(*syn); !st) return st;
-  PairRuntime* raw = rt.get();
-  rt->announcer = std::make_unique<PacketAnnouncer>(
-      *nl_, hooks_, rt->config, rt->tap->ifindex(), syn->mac, [raw](PathKind p) {
-        if (p == PathKind::Vf && raw->pair->vf()) return raw->pair->vf()->ifindex;
-        return raw->syntheticIndex;
-      });
-  rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, *rt->announcer, clock_, bus_});
+  rt->announcer = std::make_unique<PacketAnnouncer>(*nl_, hooks_, bus_, rt->config, rt->tap->ifindex(), syn->mac);
+  rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_});
   auto synNow = nl_->getLink(syn->ifindex);
   tapLink = nl_->getLink(rt->tap->ifindex());
   if (!synNow) return synNow.status();
@@ -180,6 +181,7 @@ DaemonStats Daemon::stats() const {
   s.controlRequests = control_ ? control_->requests() : 0;
   s.controlErrors = control_ ? control_->errors() : 0;
   s.verbsBuilt = datapaths_->verbsBuilt();
+  for (const auto& [key, n] : switchesTo_) s.switchesTo.push_back({key.first, key.second, n});
   return s;
 }
 
@@ -332,7 +334,6 @@ void Daemon::loop() {
     for (auto& rt : pairs_) rt->pair->onTick();
     if (clock_.now() >= nextMulticastPoll_) pollMulticast();
     hooks_.reap();
-    checkWaiters();
   }
 }
 

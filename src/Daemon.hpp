@@ -49,7 +49,6 @@ class Daemon final : public CommandTarget {
     DatapathPtr datapath;
     std::unique_ptr<PacketAnnouncer> announcer;
     std::unique_ptr<Pair> pair;
-    int syntheticIndex = 0;
   };
 
   Status setUp();
@@ -98,6 +97,10 @@ class Daemon final : public CommandTarget {
   bool pairsReady_ = false;
   Clock::TimePoint nextMulticastPoll_{};
   bool running_ = true;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> switchesTo_;  // (pair, path) -> switches
+  // Last: they disconnect before the rest of the daemon goes.
+  boost::signals2::scoped_connection waitersConnection_;
+  boost::signals2::scoped_connection switchesConnection_;
 };
 
 }  // namespace tvf

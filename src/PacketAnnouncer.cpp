@@ -44,14 +44,21 @@ Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
   return out;
 }
 
-PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, PairConfigPtr cfg,
-                                 int tapIndex, MacAddress mac, std::function<int(PathKind)> backendIndex)
-    : nl_(nl), hooks_(hooks), cfg_(std::move(cfg)), tapIndex_(tapIndex), mac_(mac),
-      backendIndex_(std::move(backendIndex)), log_(moduleLogger("announce")) {}
+PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, EventBus& bus, PairConfigPtr cfg,
+                                 int tapIndex, MacAddress mac)
+    : nl_(nl), hooks_(hooks), cfg_(std::move(cfg)), tapIndex_(tapIndex), mac_(mac), log_(moduleLogger("announce")) {
+  announceConnection_ = bus.announceRequested.connect(
+      [this](const std::string& pair, PathKind path, int ifindex, unsigned count) {
+        if (pair == cfg_->name) announce(path, ifindex, count);
+      });
+  switchConnection_ = bus.datapathSwitched.connect(
+      [this](const std::string& pair, PathKind path, const std::string& ifname) {
+        if (pair == cfg_->name) runSwitchHook(pair, path, ifname);
+      });
+}
 
-void PacketAnnouncer::announce(PathKind path, unsigned count) {
+void PacketAnnouncer::announce(PathKind path, int ifindex, unsigned count) {
   if (count == 0) return;
-  const int ifindex = backendIndex_(path);
   auto addrs = readAddresses(nl_, tapIndex_);
   if (!addrs) {
     log_->warn("{}: cannot read addresses to announce: {}", cfg_->name, addrs.error().describe());

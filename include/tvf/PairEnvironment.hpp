@@ -48,12 +48,4 @@ class TapFront {
   virtual Status setMtu(std::uint32_t mtu) = 0;
 };
 
-// Tells the network where the MAC lives now, and runs the on_switch hook.
-class PathAnnouncer {
- public:
-  virtual ~PathAnnouncer() = default;
-  virtual void announce(PathKind path, unsigned count) = 0;
-  virtual void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) = 0;
-};
-
 }  // namespace tvf

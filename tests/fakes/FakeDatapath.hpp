@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "failover/EventBus.hpp"
 #include "tvf/PairEnvironment.hpp"
 
 namespace tvf::testing {
@@ -65,18 +66,28 @@ class FakeDatapath final : public Datapath {
   PathCounters synthLive;
 };
 
-class FakeAnnouncer final : public PathAnnouncer {
+// Records what the pair asked the network to be told and which hooks ran,
+// as the real announcer hears it: from the EventBus.
+class FakeAnnouncer final {
  public:
   struct Call {
     PathKind path;
     unsigned count;
   };
-  void announce(PathKind path, unsigned count) override { announcements.push_back({path, count}); }
-  void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) override {
-    hooks.push_back(pair + " " + pathName(path) + " " + ifname);
+  explicit FakeAnnouncer(EventBus& bus) {
+    announce_ = bus.announceRequested.connect([this](const std::string&, PathKind path, int, unsigned count) {
+      announcements.push_back({path, count});
+    });
+    switched_ = bus.datapathSwitched.connect([this](const std::string& pair, PathKind path, const std::string& ifname) {
+      hooks.push_back(pair + " " + pathName(path) + " " + ifname);
+    });
   }
   std::vector<Call> announcements;
   std::vector<std::string> hooks;
+
+ private:
+  boost::signals2::scoped_connection announce_;
+  boost::signals2::scoped_connection switched_;
 };
 
 }  // namespace tvf::testing
