@@ -188,13 +188,19 @@ class DatapathWorker final : private FrameSink {
   bool transmitBatch(PortSet* synth) noexcept {
     PortSet* set = owner_.txSet.load(std::memory_order_acquire);
     if (!set || set == failedSet_) set = synth;
+    bool full = true;
     for (int n = 0; n < kBatch; ++n) {
       const ssize_t r = ::read(tapFd_, buffer_.data(), buffer_.size());
-      if (r < 0) return false;  // EAGAIN, or the TAP is down
+      if (r < 0) {  // EAGAIN, or the TAP is down
+        full = false;
+        break;
+      }
       if (static_cast<std::size_t>(r) < kVnetHdrLen + ETH_HLEN) continue;
       set = transmit(set, synth, {buffer_.data(), static_cast<std::size_t>(r)});
     }
-    return true;
+    // A doorbell-style port rings once for the batch.
+    if (const int rc = set->ports[queue_]->flush(); rc < 0 && isPathFailure(rc) && set != synth) report(set, -rc);
+    return full;
   }
 
   PortSet* transmit(PortSet* set, PortSet* synth, std::span<const std::uint8_t> frame) noexcept {

@@ -197,8 +197,25 @@ class IbverbsRawQueue final : public RawQueue {
       sge.addr += o.tsoHeaderLen;
       sge.length -= o.tsoHeaderLen;
     }
+    // Held back with `more`: chained and posted (one doorbell) at
+    // flushSend() or when the chain is full.
+    const std::size_t at = pending_;
+    sges_[at] = sge;
+    wrs_[at] = wr;
+    wrs_[at].sg_list = &sges_[at];
+    wrs_[at].next = nullptr;
+    if (at > 0) wrs_[at - 1].next = &wrs_[at];
+    ++pending_;
+    if (o.more && pending_ < kChain) return 0;
+    return flushSend();
+  }
+
+  int flushSend() noexcept override {
+    if (pending_ == 0) return 0;
     ibv_send_wr* bad = nullptr;
-    return mapPostError(ibv_post_send(qp_.get(), &wr, &bad));
+    const int rc = ibv_post_send(qp_.get(), &wrs_[0], &bad);
+    pending_ = 0;
+    return mapPostError(rc);
   }
 
   int pollReceive(std::span<RawCompletion> out) noexcept override { return poll(recvCq_.get(), out); }
@@ -243,6 +260,11 @@ class IbverbsRawQueue final : public RawQueue {
   UniqueFd events_;  // epoll over the completion channel and the async fd
   RawQueueCaps caps_;
   std::atomic<bool> fatal_{false};  // set by either worker, read by both
+  // Sends held back with `more`, chained for one ibv_post_send (one doorbell).
+  static constexpr std::size_t kChain = 64;
+  std::array<ibv_send_wr, kChain> wrs_{};
+  std::array<ibv_sge, kChain> sges_{};
+  std::size_t pending_ = 0;
   unsigned unacked_ = 0;            // RX worker only
 };
 

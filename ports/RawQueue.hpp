@@ -34,6 +34,7 @@ struct RawSendOptions {
   bool deviceChecksum = false;     // the device fills the IP and L4 checksums
   std::uint16_t tsoMss = 0;        // > 0: one TSO work request of mss-sized segments
   std::uint16_t tsoHeaderLen = 0;  // L2 + L3 + L4 header bytes before the payload
+  bool more = false;               // more sends follow: the doorbell may wait for flushSend()
 };
 
 // What the queue can do, read from the device at open.
@@ -60,6 +61,9 @@ class RawQueue {
   virtual int postReceive(std::uint32_t slot, std::uint8_t* buf, std::uint32_t len) noexcept = 0;
   virtual int postSend(std::uint32_t slot, const std::uint8_t* buf, std::uint32_t len,
                        const RawSendOptions& opts) noexcept = 0;
+  // Rings the doorbell once for the sends posted with `more` since the last
+  // ring. 0, or -errno as postSend.
+  virtual int flushSend() noexcept { return 0; }
 
   // Fills `out` with up to out.size() completions; returns how many, or
   // -ENXIO once the device reported a fatal error (hot-unplug).

@@ -96,7 +96,9 @@ int VerbsRawPort::postOne(std::span<const std::uint8_t> wire, const RawSendOptio
   std::uint8_t* buf = sendSlot(slot);
   std::memcpy(buf, wire.data(), wire.size());
   if (finishCsum && !finishChecksum({buf, wire.size()}, csumStart, csumOffset)) return -EINVAL;
-  const int rc = queue_->postSend(slot, buf, static_cast<std::uint32_t>(wire.size()), o);
+  RawSendOptions held = o;
+  held.more = true;  // flush() rings once per batch
+  const int rc = queue_->postSend(slot, buf, static_cast<std::uint32_t>(wire.size()), held);
   if (rc == 0) freeSend_.pop_back();
   return rc;
 }
@@ -111,7 +113,9 @@ int VerbsRawPort::sendSegmented(const GsoSegmenter& seg) noexcept {
     std::uint8_t* buf = sendSlot(slot);
     const std::size_t len = seg.write(i, {buf, kSendSlotBytes});
     if (len == 0) return -EINVAL;
-    if (int rc = queue_->postSend(slot, buf, static_cast<std::uint32_t>(len), {}); rc < 0) return rc;
+    RawSendOptions held;
+    held.more = true;  // one doorbell for the whole super-frame, at flush()
+    if (int rc = queue_->postSend(slot, buf, static_cast<std::uint32_t>(len), held); rc < 0) return rc;
     freeSend_.pop_back();
   }
   return 0;

@@ -234,6 +234,24 @@ TEST_F(VerbsRawPortTest, PlainFrameLeavesWithoutTheVnetHeader) {
   EXPECT_EQ(queue->sentOptions[0].tsoMss, 0);
 }
 
+// A doorbell-style port rings once per batch: sends are held until flush().
+TEST_F(VerbsRawPortTest, ABatchRingsTheDoorbellOnce) {
+  open();
+  const Bytes f = withVnet(frame({}, 200), 0, 0, {}, false);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(port->send(span(f)), 0);
+  EXPECT_EQ(queue->sent.size(), 5u);  // posted
+  EXPECT_EQ(queue->doorbells, 0);     // not yet rung
+  ASSERT_EQ(port->flush(), 0);
+  EXPECT_EQ(queue->doorbells, 1);
+  ASSERT_EQ(port->flush(), 0);  // nothing held: no ring
+  EXPECT_EQ(queue->doorbells, 1);
+  // sendBatch is the same in one call.
+  std::vector<std::span<const std::uint8_t>> batch(3, span(f));
+  EXPECT_EQ(port->sendBatch(batch), 3);
+  EXPECT_EQ(queue->doorbells, 2);
+  EXPECT_EQ(queue->sent.size(), 8u);
+}
+
 TEST_F(VerbsRawPortTest, PartialChecksumIsFinishedInSoftwareWhenTheDeviceCannot) {
   open();
   for (const Layout l : {Layout{}, Layout{true, false, false}, Layout{false, true, false}, Layout{false, false, true}}) {
