@@ -21,7 +21,7 @@ namespace tvf {
 namespace {
 
 // The object compiled from tvf_redirect.bpf.c, as `xxd -i` wrote it.
-#include "tvf_redirect_bpf.h"
+#include "datapath/kernel/tvf_redirect_bpf.h"
 
 std::shared_ptr<spdlog::logger> kdpLogger() {
   // One logger per module, made as failover/Log.hpp makes them (this target

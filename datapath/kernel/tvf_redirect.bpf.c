@@ -23,7 +23,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "TcRedirectAbi.h"
+#include "datapath/kernel/TcRedirectAbi.h"
 
 struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
