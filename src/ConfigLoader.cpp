@@ -9,6 +9,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "ListenAddress.hpp"
+
 namespace tvf {
 namespace {
 
@@ -200,7 +202,7 @@ ConfigResult parse(const YAML::Node& root) {
                         Parser::kindOf(root));
     return p.problems;
   }
-  p.unknownKeys("", root, {"control_socket", "control_group", "log_level", "worker_priority", "pairs"});
+  p.unknownKeys("", root, {"control_socket", "control_group", "log_level", "worker_priority", "metrics_listen", "pairs"});
   if (root["control_socket"])
     if (auto v = p.string("control_socket", root["control_socket"])) {
       if (v->empty() || (*v)[0] != '/')
@@ -223,6 +225,14 @@ ConfigResult parse(const YAML::Node& root) {
   if (root["worker_priority"])
     if (auto v = p.integer("worker_priority", root["worker_priority"], 0, 99))
       cfg.workerPriority = static_cast<int>(*v);
+  if (root["metrics_listen"])
+    if (auto v = p.string("metrics_listen", root["metrics_listen"])) {
+      if (!v->empty() && !ListenAddress::parse(*v))
+        p.add("metrics_listen", root["metrics_listen"],
+              "expected IPv4:PORT or [IPv6]:PORT with a numeric address and a port 1..65535, got '" + *v + "'");
+      else
+        cfg.metricsListen = *v;
+    }
 
   const YAML::Node pairs = root["pairs"];
   if (!pairs) {

@@ -82,6 +82,13 @@ Status Daemon::setUp() {
       [this](int fd, bool add) { watch(fd, add); });
   if (!ctl) return ctl.status();
   control_ = std::move(ctl).value();
+  if (auto addr = ListenAddress::parse(config_.metricsListen)) {
+    auto http = MetricsHttpServer::start(*addr);
+    if (!http) return http.status();
+    metricsHttp_ = std::move(http).value();
+    publishMetrics();
+    log_->info("metrics served at http://{}/metrics", addr->toString());
+  }
 
   watch(signals_.get(), true);
   watch(timer_.get(), true);
@@ -137,6 +144,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
 }
 
 void Daemon::tearDown() {
+  metricsHttp_.reset();
   control_.reset();
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
     auto& rt = **it;
@@ -340,6 +348,11 @@ void Daemon::pollMulticast() {
   nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
 }
 
+// The HTTP threads serve the latest text; they never call into the daemon.
+void Daemon::publishMetrics() {
+  if (metricsHttp_) metricsHttp_->publish(metricsText(statuses(), stats()));
+}
+
 void Daemon::loop() {
   std::map<int, PairRuntime*> notifiers;
   for (auto& rt : pairs_) notifiers[rt->datapath->notifyFd()] = rt.get();
@@ -366,7 +379,10 @@ void Daemon::loop() {
       }
     }
     for (auto& rt : pairs_) rt->pair->onTick();
-    if (clock_.now() >= nextMulticastPoll_) pollMulticast();
+    if (clock_.now() >= nextMulticastPoll_) {
+      pollMulticast();
+      publishMetrics();  // the same 250 ms cadence
+    }
     hooks_.reap();
     checkWaiters();
   }

@@ -16,6 +16,7 @@
 #include "ControlServer.hpp"
 #include "EventBus.hpp"
 #include "HookRunner.hpp"
+#include "MetricsHttpServer.hpp"
 #include "NetlinkLinkControl.hpp"
 #include "NetlinkLinkMonitor.hpp"
 #include "PacketAnnouncer.hpp"
@@ -71,6 +72,7 @@ class Daemon {
   void checkWaiters();
   void armTimer();
   void pollMulticast();
+  void publishMetrics();
   void watch(int fd, bool add);
   PairRuntime* findPair(const std::string& name);
   DaemonStats stats() const;
@@ -90,6 +92,7 @@ class Daemon {
   PairRouter router_;
   std::vector<std::unique_ptr<PairRuntime>> pairs_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsHttpServer> metricsHttp_;  // null unless metrics_listen is set
   std::vector<LinkEvent> early_;  // link events seen before the pairs exist
   bool pairsReady_ = false;
   Clock::TimePoint nextMulticastPoll_{};

@@ -14,6 +14,7 @@
 
 #include "StatusReport.hpp"
 #include "tvf/Config.hpp"
+#include "tvf/Version.hpp"
 
 namespace {
 
@@ -81,6 +82,8 @@ Reply call(const std::string& path, const nlohmann::json& request, int timeoutMs
 int main(int argc, char** argv) {
   CLI::App app{"tvfctl: control a running tvfd"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tvfctl ") + tvf::kVersionLine,
+                       "print the version and git revision, then exit");
   std::string socket = tvf::kDefaultControlSocket;
   int timeoutMs = 30000;
   app.add_option("--socket", socket, "control socket path")->capture_default_str();

@@ -9,6 +9,7 @@
 #include "Daemon.hpp"
 #include "SyntheticBackend.hpp"
 #include "VfPortFactory.hpp"
+#include "tvf/Version.hpp"
 
 namespace tvf {
 void applyLogLevel(LogLevel l);
@@ -20,6 +21,8 @@ int main(int argc, char** argv) {
   bool check = false;
   app.add_option("--config", configPath, "configuration file (YAML)")->required();
   app.add_flag("--check", check, "validate the configuration and exit (0 valid, 2 invalid)");
+  app.set_version_flag("--version", std::string("tvfd ") + tvf::kVersionLine,
+                       "print the version and git revision, then exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
