@@ -21,6 +21,7 @@
 #include "CounterAccumulator.hpp"
 #include "EventBus.hpp"
 #include "PairStateMachine.hpp"
+#include "SwitchTimeline.hpp"
 #include "ThreadOwner.hpp"
 #include "tvf/Capabilities.hpp"
 #include "tvf/Clock.hpp"
@@ -115,6 +116,10 @@ class Pair {
   void onTick();
 
   PairStatus status() const;
+  // The last SwitchTimeline::kCapacity switches, with reasons and durations.
+  const SwitchTimeline& timeline() const { return timeline_; }
+  // Restores a saved timeline (persist: true, after a daemon restart).
+  void restoreTimeline(SwitchTimeline saved) { timeline_ = std::move(saved); }
   // SIGHUP: takes the new values of the fields that may change at runtime
   // (attach wait, announce count, hook, drain, MTU policy).
   void reconfigure(const PairConfig& next);
@@ -145,6 +150,8 @@ class Pair {
   void offerCandidate();
   void updateCarrier();
   bool vfUsable() const;
+  // Frames the datapath dropped so far, both paths, rx + tx (the timeline's window).
+  std::uint64_t droppedFrames() const;
   void refreshVfCapabilities();
   void forwardTapChange(const LinkInfo& now);
   std::vector<int> controlTargets() const;
@@ -201,6 +208,13 @@ class Pair {
   std::uint64_t controlOpRollbacks_ = 0;
   std::int64_t lastSwitchUnixMs_ = 0;
   std::string lastError_;
+  PathKind switchedFrom_ = PathKind::Synthetic;  // TX's path before the switch in flight
+  struct TxMoved {
+    std::int64_t wallUs = 0;  // CLOCK_REALTIME, µs
+    std::int64_t monoUs = 0;  // the Clock, µs
+    std::uint64_t drops = 0;  // droppedFrames() then
+  } txMovedAt_;
+  SwitchTimeline timeline_;
 };
 
 using PairPtr = std::unique_ptr<Pair>;

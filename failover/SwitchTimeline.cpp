@@ -113,6 +113,40 @@ std::optional<SwitchReason> switchReasonFromName(std::string_view name) noexcept
   return std::nullopt;
 }
 
+PathKind switchTarget(SwitchReason r) noexcept {
+  switch (r) {
+    case SwitchReason::Attach:
+    case SwitchReason::CarrierBack:
+    case SwitchReason::OperatorCommand:
+      return PathKind::Vf;
+    default:
+      return PathKind::Synthetic;
+  }
+}
+
+void SwitchTimeline::trigger(SwitchReason reason, std::int64_t wallUnixUs, std::int64_t monotonicUs,
+                             std::uint64_t dropsNow) {
+  if (pending_ && switchTarget(pending_->reason) == switchTarget(reason)) return;
+  pending_ = Trigger{reason, wallUnixUs, monotonicUs, dropsNow};
+}
+
+std::uint64_t SwitchTimeline::switched(PathKind from, PathKind to, std::string vfIfname, std::int64_t wallUnixUs,
+                                       std::int64_t monotonicUs, std::uint64_t dropsNow, SwitchReason fallback) {
+  const Trigger t = pending_.value_or(Trigger{fallback, wallUnixUs, monotonicUs, dropsNow});
+  pending_.reset();
+  SwitchEvent e;
+  e.wallUnixUs = t.wallUnixUs;
+  e.monotonicUs = t.monotonicUs;
+  e.from = from;
+  e.to = to;
+  e.vfIfname = std::move(vfIfname);
+  e.reason = t.reason;
+  e.triggerToTxUs = std::max<std::int64_t>(0, monotonicUs - t.monotonicUs);
+  // Counters never go backwards; a smaller total means a reset: count none.
+  e.framesDropped = dropsNow >= t.drops ? dropsNow - t.drops : 0;
+  return record(std::move(e));
+}
+
 std::uint64_t SwitchTimeline::record(SwitchEvent e) {
   e.seq = nextSeq_++;
   ++counts_[static_cast<std::size_t>(e.reason)];

@@ -44,6 +44,9 @@ enum class SwitchReason : std::uint8_t {
 };
 inline constexpr std::size_t kSwitchReasonCount = 9;
 
+// The path a switch for this reason moves TX to: Vf for attach,
+// carrier_back and operator_command, Synthetic for the others.
+PathKind switchTarget(SwitchReason r) noexcept;
 // "planned_detach", "vf_vanished", ...: lowercase, stable, label-safe.
 const char* switchReasonName(SwitchReason r) noexcept;
 // The inverse of switchReasonName(); nullopt for an unknown name.
@@ -73,6 +76,25 @@ class SwitchTimeline {
  public:
   static constexpr std::size_t kCapacity = 256;
 
+  // Where a switch starts: the event that will move TX (a VF appearing, a
+  // planned detach, a carrier loss...). While a trigger towards the same
+  // path is pending, the earlier one stays (a VF's carrier coming up during
+  // its attach is part of the attach; a removal after a carrier loss is
+  // part of the loss); a trigger towards the other path replaces it.
+  // `dropsNow` is the datapath's dropped-frames total (both paths, rx + tx).
+  void trigger(SwitchReason reason, std::int64_t wallUnixUs, std::int64_t monotonicUs, std::uint64_t dropsNow);
+  // Forgets a pending trigger that led to no switch (the attach failed, the
+  // VF left before it was used).
+  void clearTrigger() { pending_.reset(); }
+  // TX moved `from` -> `to` at `monotonicUs`: records the switch with the
+  // pending trigger's reason and times, completed with trigger -> now and
+  // the drops since the trigger, and clears the trigger. Without a pending
+  // trigger the switch is recorded at now with `fallback` as its reason and
+  // a duration of 0. Returns the event's seq.
+  std::uint64_t switched(PathKind from, PathKind to, std::string vfIfname, std::int64_t wallUnixUs,
+                         std::int64_t monotonicUs, std::uint64_t dropsNow, SwitchReason fallback);
+  bool hasPendingTrigger() const { return pending_.has_value(); }
+
   // Appends `e` (its seq is overwritten) and returns the seq given to it.
   // The oldest event is dropped beyond kCapacity.
   std::uint64_t record(SwitchEvent e);
@@ -100,6 +122,13 @@ class SwitchTimeline {
   static Result<SwitchTimeline> fromJson(const nlohmann::json& j);
 
  private:
+  struct Trigger {
+    SwitchReason reason;
+    std::int64_t wallUnixUs;
+    std::int64_t monotonicUs;
+    std::uint64_t drops;
+  };
+  std::optional<Trigger> pending_;  // not persisted: a restart ends it
   std::deque<SwitchEvent> events_;
   std::uint64_t nextSeq_ = 1;
   std::array<std::uint64_t, kSwitchReasonCount> counts_{};

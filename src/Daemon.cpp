@@ -133,6 +133,14 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
         return raw->syntheticIndex;
       });
   rt->pair = std::make_unique<Pair>(cfg, PairDeps{*links_, *rt->tap, *rt->datapath, *rt->announcer, clock_, bus_});
+  if (cfg.persist) {
+    if (auto saved = loadTimeline(timelinePath(cfg.name))) {
+      rt->savedSeq = saved->lastSeq();
+      rt->pair->restoreTimeline(std::move(saved).value());
+    } else if (saved.error().code != ENOENT) {
+      log_->warn("{}: switch timeline not restored: {}", cfg.name, saved.error().describe());
+    }
+  }
   auto synNow = nl_->getLink(syn->ifindex);
   tapLink = nl_->getLink(rt->tap->ifindex());
   if (!synNow) return synNow.status();
@@ -144,6 +152,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
 }
 
 void Daemon::tearDown() {
+  saveTimelines();
   metricsHttp_.reset();
   control_.reset();
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
@@ -216,7 +225,16 @@ void Daemon::onControl(ControlServer::ClientId id, const nlohmann::json& req) {
   if (cmd == "status") {
     control_->reply(id, {{"ok", true}, {"status", statusJson(statuses(), stats())}});
   } else if (cmd == "metrics") {
-    control_->reply(id, {{"ok", true}, {"metrics", metricsText(statuses(), stats())}});
+    control_->reply(id, {{"ok", true}, {"metrics", metrics()}});
+  } else if (cmd == "events") {
+    // {"pair": optional, "after": {"PAIR": seq}}: what a follower has not seen.
+    auto all = timelines();
+    if (req.contains("pair")) {
+      auto* rt = pairArg();
+      if (!rt) return;
+      std::erase_if(all, [&](const NamedTimeline& t) { return t.first != rt->config.name; });
+    }
+    control_->reply(id, {{"ok", true}, {"pairs", timelineReply(all, req.value("after", nlohmann::json::object()))}});
   } else if (cmd == "detach") {
     if (req.contains("wait") && !req["wait"].is_boolean()) {
       control_->reply(id, errorReply("\"wait\" must be a boolean"));
@@ -256,7 +274,7 @@ void Daemon::onControl(ControlServer::ClientId id, const nlohmann::json& req) {
     reload();
     control_->reply(id, {{"ok", true}});
   } else {
-    control_->reply(id, errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, reload, notify)"));
+    control_->reply(id, errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, events, reload, notify)"));
   }
 }
 
@@ -350,7 +368,32 @@ void Daemon::pollMulticast() {
 
 // The HTTP threads serve the latest text; they never call into the daemon.
 void Daemon::publishMetrics() {
-  if (metricsHttp_) metricsHttp_->publish(metricsText(statuses(), stats()));
+  if (metricsHttp_) metricsHttp_->publish(metrics());
+}
+
+std::string Daemon::metrics() const { return metricsText(statuses(), stats()) + timelineMetrics(timelines()); }
+
+std::vector<NamedTimeline> Daemon::timelines() const {
+  std::vector<NamedTimeline> out;
+  for (const auto& rt : pairs_)
+    if (rt->pair) out.emplace_back(rt->config.name, &rt->pair->timeline());
+  return out;
+}
+
+// Beside the control socket, in the runtime directory that survives a
+// daemon restart (RuntimeDirectoryPreserve=yes), as the claim records do.
+std::string Daemon::timelinePath(const std::string& pair) const {
+  return (std::filesystem::path(config_.controlSocket).parent_path() / ("events-" + pair + ".json")).string();
+}
+
+void Daemon::saveTimelines() {
+  for (auto& rt : pairs_) {
+    if (!rt->pair || !rt->config.persist || rt->pair->timeline().lastSeq() == rt->savedSeq) continue;
+    // Tried once per new switch: a failure is logged once, not every 250 ms.
+    if (auto st = saveTimeline(timelinePath(rt->config.name), rt->pair->timeline()); !st)
+      log_->warn("{}: switch timeline not saved: {}", rt->config.name, st.error().describe());
+    rt->savedSeq = rt->pair->timeline().lastSeq();
+  }
 }
 
 void Daemon::loop() {
@@ -382,6 +425,7 @@ void Daemon::loop() {
     if (clock_.now() >= nextMulticastPoll_) {
       pollMulticast();
       publishMetrics();  // the same 250 ms cadence
+      saveTimelines();
     }
     hooks_.reap();
     checkWaiters();

@@ -23,6 +23,7 @@
 #include "Pair.hpp"
 #include "PairRouter.hpp"
 #include "StatusReport.hpp"
+#include "SwitchTimelineReport.hpp"
 #include "TapDevice.hpp"
 #include "WorkerDatapath.hpp"
 #include "tvf/Config.hpp"
@@ -59,6 +60,7 @@ class Daemon {
     std::unique_ptr<Pair> pair;
     std::vector<ControlServer::ClientId> detachWaiters;
     int syntheticIndex = 0;
+    std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
   };
 
   Status setUp();
@@ -73,6 +75,10 @@ class Daemon {
   void armTimer();
   void pollMulticast();
   void publishMetrics();
+  std::string metrics() const;
+  std::vector<NamedTimeline> timelines() const;
+  std::string timelinePath(const std::string& pair) const;
+  void saveTimelines();
   void watch(int fd, bool add);
   PairRuntime* findPair(const std::string& name);
   DaemonStats stats() const;

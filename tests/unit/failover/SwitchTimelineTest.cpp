@@ -59,6 +59,44 @@ TEST(SwitchTimeline, PlannedMigrationThenSurpriseRemovalKeepsBothWithReasonsAndD
   EXPECT_FALSE(t.complete(99, microseconds(1), 0));
 }
 
+TEST(SwitchTimeline, ATriggerTimesTheSwitchItLeadsTo) {
+  SwitchTimeline t;
+  // A VF appears at 1 s; attach_wait and the attach take 2.0123 s; 4 frames
+  // were dropped meanwhile.
+  t.trigger(SwitchReason::Attach, 1'800'000'001'000'000, 1'000'000, 100);
+  EXPECT_TRUE(t.hasPendingTrigger());
+  const auto seq = t.switched(PathKind::Synthetic, PathKind::Vf, "vf1", 1'800'000'003'012'300, 3'012'300, 104,
+                              SwitchReason::OperatorCommand);
+  EXPECT_FALSE(t.hasPendingTrigger());
+  ASSERT_EQ(t.events().size(), 1u);
+  const auto& e = t.events()[0];
+  EXPECT_EQ(e.seq, seq);
+  EXPECT_EQ(e.reason, SwitchReason::Attach);
+  EXPECT_EQ(e.monotonicUs, 1'000'000);  // the trigger's time, not the switch's
+  EXPECT_EQ(e.wallUnixUs, 1'800'000'001'000'000);
+  EXPECT_EQ(e.triggerToTxUs, 2'012'300);
+  EXPECT_EQ(e.framesDropped, 4u);
+  EXPECT_EQ(e.vfIfname, "vf1");
+  // A trigger towards the other path replaces a pending one; one towards
+  // the same path does not (the first event started the switch).
+  t.trigger(SwitchReason::Attach, 0, 4'000'000, 104);
+  t.trigger(SwitchReason::CarrierLost, 0, 5'000'000, 104);
+  t.trigger(SwitchReason::VfVanished, 0, 6'000'000, 110);
+  t.switched(PathKind::Vf, PathKind::Synthetic, "vf1", 0, 6'000'450, 113, SwitchReason::OperatorCommand);
+  EXPECT_EQ(t.events()[1].reason, SwitchReason::CarrierLost);
+  EXPECT_EQ(t.events()[1].triggerToTxUs, 1'000'450);
+  EXPECT_EQ(t.events()[1].framesDropped, 9u);
+  t.trigger(SwitchReason::Attach, 0, 7'000'000, 0);
+  t.clearTrigger();  // the attach failed
+  EXPECT_FALSE(t.hasPendingTrigger());
+  // No trigger: the fallback reason, at the switch's own time, duration 0.
+  t.switched(PathKind::Synthetic, PathKind::Vf, "vf2", 7, 8'000'000, 0, SwitchReason::OperatorCommand);
+  EXPECT_EQ(t.events()[2].reason, SwitchReason::OperatorCommand);
+  EXPECT_EQ(t.events()[2].monotonicUs, 8'000'000);
+  EXPECT_EQ(t.events()[2].triggerToTxUs, 0);
+  EXPECT_EQ(t.events()[2].framesDropped, 0u);
+}
+
 TEST(SwitchTimeline, KeepsTheLast256AndCountsEverySwitchByReason) {
   SwitchTimeline t;
   for (int i = 0; i < 300; ++i)
