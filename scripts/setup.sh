@@ -30,6 +30,7 @@ packages=(
                             # server with its own thread pool; civetweb is C with
                             # a callback API and more to configure)
   lintian                   # the Debian package test: lintian reports no error
+  strace                    # the unit's SystemCallFilter= test traces the real tvfd
 )
 
 missing=()
