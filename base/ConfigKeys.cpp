@@ -1,5 +1,7 @@
 #include "tvf/ConfigKeys.hpp"
 
+#include "base/ListenAddress.hpp"
+
 namespace tvf {
 namespace {
 
@@ -84,6 +86,18 @@ const std::vector<ConfigKey> kKeys = {
                 if (auto v = r.integer(0, 99)) c.workerPriority = static_cast<int>(*v);
               },
               sameDaemon<&Config::workerPriority>, copyDaemon<&Config::workerPriority>),
+    daemonKey("metrics_listen", false, "IPv4:PORT, [IPv6]:PORT, or empty (off)", "\"\"",
+              "where GET /metrics serves the Prometheus exposition over HTTP",
+              [](KeyReader& r, Config& c) {
+                if (auto v = r.string()) {
+                  if (!v->empty() && !ListenAddress::parse(*v))
+                    r.problem("expected IPv4:PORT or [IPv6]:PORT with a numeric address and a port 1..65535, got '" +
+                              *v + "'");
+                  else
+                    c.metricsListen = *v;
+                }
+              },
+              sameDaemon<&Config::metricsListen>, copyDaemon<&Config::metricsListen>),
 
     pairKey("name", true, false, "an interface name (1-15 characters)", "",
             "the TAP interface the OS uses",

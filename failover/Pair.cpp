@@ -14,6 +14,24 @@ std::int64_t unixMillisNow() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// The events that start a switch, and the reason the timeline gives it.
+std::optional<SwitchReason> switchTrigger(PairEvent e) {
+  switch (e) {
+    case PairEvent::VfAppeared: return SwitchReason::Attach;
+    case PairEvent::VfVanished: return SwitchReason::VfVanished;
+    case PairEvent::PlannedDetach: return SwitchReason::PlannedDetach;
+    case PairEvent::AttachRequested: return SwitchReason::OperatorCommand;
+    case PairEvent::PortError: return SwitchReason::PortError;
+    case PairEvent::VfCarrierLost: return SwitchReason::CarrierLost;
+    case PairEvent::VfCarrierRestored: return SwitchReason::CarrierBack;
+    default: return std::nullopt;
+  }
+}
+
+std::int64_t micros(std::chrono::nanoseconds d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
 }  // namespace
 
 Pair::Pair(PairConfigPtr config, PairDeps deps)
@@ -225,7 +243,15 @@ void Pair::run(PairEvent event) {
   }
   state_ = t->next;
   switchedNow_ = false;
+  // A held pair (planned detach) moves nowhere until tvfctl attach.
+  if (auto reason = switchTrigger(event);
+      reason && switchTarget(*reason) != txPath_ && (!held_ || event == PairEvent::AttachRequested))
+    timeline_.trigger(*reason, micros(std::chrono::system_clock::now().time_since_epoch()),
+                      micros(deps_.clock.now().time_since_epoch()), droppedFrames());
   for (PairAction a : t->actions) execute(a);
+  // Back at rest without a switch: what started one led nowhere.
+  if (!switchedNow_ && from != state_ && (state_ == PairState::NoVf || state_ == PairState::Failed))
+    timeline_.clearTrigger();
   updateCarrier();
   if (from != state_) {
     log_->info("{}: [{}] -> [{}] on {}", config_->name, stateName(from), stateName(state_),
@@ -301,6 +327,8 @@ void Pair::execute(PairAction action) {
       if (switchedNow_) {
         ++switches_;
         lastSwitchUnixMs_ = unixMillisNow();
+        timeline_.switched(switchedFrom_, txPath_, vf_ ? vf_->ifname : "", txMovedAt_.wallUs, txMovedAt_.monoUs,
+                           txMovedAt_.drops, SwitchReason::OperatorCommand);
       }
       break;
     case PairAction::StartDrain:
@@ -455,6 +483,11 @@ void Pair::rollbackAttach() {
 void Pair::switchTx(PathKind path) {
   if (txPath_ == path) return;
   deps_.datapath.switchTx(path);
+  // When TX moved, for the timeline (recorded later, at CountSwitch, after
+  // the announcements).
+  txMovedAt_ = {micros(std::chrono::system_clock::now().time_since_epoch()),
+                micros(deps_.clock.now().time_since_epoch()), droppedFrames()};
+  switchedFrom_ = txPath_;
   txPath_ = path;
   switchedNow_ = true;
   if (path == PathKind::Vf) vfHadTx_ = true;
@@ -463,6 +496,13 @@ void Pair::switchTx(PathKind path) {
 }
 
 Capabilities Pair::vfPathCaps() const { return intersect(intersect(syntheticCaps_, vfCaps_), vfBackendCaps_); }
+
+std::uint64_t Pair::droppedFrames() const {
+  const PathCounters syn = deps_.datapath.liveCounters(PathKind::Synthetic);
+  const PathCounters vf =
+      vfAccumulator_.total(deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});
+  return syn.rxDropped + syn.txDropped + vf.rxDropped + vf.txDropped;
+}
 
 bool Pair::vfUsable() const {
   return vf_ && !vfGone_ && vf_->up && vf_->carrier && deps_.datapath.hasVfPort() && !retiring_;

@@ -22,6 +22,7 @@
 #include "failover/CounterAccumulator.hpp"
 #include "failover/EventBus.hpp"
 #include "failover/PairStateMachine.hpp"
+#include "failover/SwitchTimeline.hpp"
 #include "failover/TapMirror.hpp"
 #include "base/ThreadOwner.hpp"
 #include "tvf/Capabilities.hpp"
@@ -86,6 +87,10 @@ class Pair {
   void onTick();
 
   PairStatus status() const;
+  // The last SwitchTimeline::kCapacity switches, with reasons and durations.
+  const SwitchTimeline& timeline() const { return timeline_; }
+  // Restores a saved timeline (persist: true, after a daemon restart).
+  void restoreTimeline(SwitchTimeline saved) { timeline_ = std::move(saved); }
   // SIGHUP: the new snapshot, in which only the keys the key table marks
   // live may differ (tvf/ConfigKeys.hpp reloadPair makes it).
   void reconfigure(PairConfigPtr next);
@@ -116,6 +121,8 @@ class Pair {
   void offerCandidate();
   void updateCarrier();
   bool vfUsable() const;
+  // Frames the datapath dropped so far, both paths, rx + tx (the timeline's window).
+  std::uint64_t droppedFrames() const;
   void refreshVfCapabilities();
   // What tvf0 may advertise while the VF carries TX: synthetic ∩ VF ∩ the
   // VF backend's negotiated features.
@@ -167,6 +174,13 @@ class Pair {
   std::uint64_t controlOpRollbacks_ = 0;
   std::int64_t lastSwitchUnixMs_ = 0;
   std::string lastError_;
+  PathKind switchedFrom_ = PathKind::Synthetic;  // TX's path before the switch in flight
+  struct TxMoved {
+    std::int64_t wallUs = 0;  // CLOCK_REALTIME, µs
+    std::int64_t monoUs = 0;  // the Clock, µs
+    std::uint64_t drops = 0;  // droppedFrames() then
+  } txMovedAt_;
+  SwitchTimeline timeline_;
 };
 
 using PairPtr = std::unique_ptr<Pair>;

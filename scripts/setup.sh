@@ -24,6 +24,15 @@ packages=(
   util-linux                # setpriv: tests run tvfd/tvfctl with fewer privileges
   python3-prometheus-client # tests parse tvfctl metrics with a real Prometheus parser
   gnuplot-nox               # the demo's timeline picture
+  scdoc                     # man pages: a small C tool, readable source, roff that
+                            # passes man --warnings (pandoc pulls ~200 MB of Haskell;
+                            # hand-written mdoc is hard to review)
+  python3-yaml              # the man page key check reads conf/tvf.yaml as YAML
+  libcpp-httplib-dev        # metrics_listen: GET /metrics (one header-sized API,
+                            # server with its own thread pool; civetweb is C with
+                            # a callback API and more to configure)
+  lintian                   # the Debian package test: lintian reports no error
+  strace                    # the unit's SystemCallFilter= test traces the real tvfd
 )
 
 missing=()

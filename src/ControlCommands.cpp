@@ -22,6 +22,19 @@ std::optional<nlohmann::json> ControlCommands::handle(ClientId id, const nlohman
   const std::string cmd = request["cmd"].get<std::string>();
   if (cmd == "status") return nlohmann::json{{"ok", true}, {"status", target_.status()}};
   if (cmd == "metrics") return nlohmann::json{{"ok", true}, {"metrics", target_.metrics()}};
+  if (cmd == "events") {
+    // What a follower (tvfctl events --follow) has not seen yet.
+    if (request.contains("after") && !request["after"].is_object())
+      return errorReply("\"after\" must be an object of PAIR: seq");
+    std::optional<std::string> only;
+    if (request.contains("pair")) {
+      auto pair = pairArgument(cmd, request);
+      if (auto* err = std::get_if<nlohmann::json>(&pair)) return *err;
+      only = std::get<std::string>(pair);
+    }
+    return nlohmann::json{{"ok", true},
+                          {"pairs", target_.events(only, request.value("after", nlohmann::json::object()))}};
+  }
   if (cmd == "detach") {
     if (request.contains("wait") && !request["wait"].is_boolean()) return errorReply("\"wait\" must be a boolean");
     auto pair = pairArgument(cmd, request);
@@ -55,7 +68,7 @@ std::optional<nlohmann::json> ControlCommands::handle(ClientId id, const nlohman
     target_.reload();
     return nlohmann::json{{"ok", true}};
   }
-  return errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, reload, notify)");
+  return errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, events, reload, notify)");
 }
 
 std::vector<ControlCommands::Reply> ControlCommands::takeFinishedWaits() {

@@ -4,7 +4,8 @@
 // stays behind the CommandTarget interface, so every request and every
 // error reply is unit-tested with a fake (ControlCommandsTest).
 //
-// Requests: {"cmd":"status"}, {"cmd":"metrics"}, {"cmd":"detach","pair":P,
+// Requests: {"cmd":"status"}, {"cmd":"metrics"}, {"cmd":"events","pair":P,
+// "after":{P:seq}}, {"cmd":"detach","pair":P,
 // "wait":bool}, {"cmd":"attach","pair":P,"ifname":IF}, {"cmd":"notify"},
 // {"cmd":"reload"}. Replies: {"ok":true,...} or {"ok":false,"error":...}.
 //
@@ -39,6 +40,9 @@ class CommandTarget {
   virtual Status requestAttach(const std::string& pair, const std::optional<std::string>& ifname) = 0;
   // A re-dump of the links (the udev rule's notify). Errors: netlink's.
   virtual Status resync() = 0;
+  // The switch timelines ({"PAIR": {"last_seq": N, "events": [...]}}), of
+  // one pair or all, without what `after` ({"PAIR": seq}) says was seen.
+  virtual nlohmann::json events(const std::optional<std::string>& pair, const nlohmann::json& after) = 0;
   virtual void reload() = 0;
 };
 

@@ -78,6 +78,13 @@ Status Daemon::setUp() {
       [this](int fd, bool add) { watch(fd, add); });
   if (!ctl) return ctl.status();
   control_ = std::move(ctl).value();
+  if (auto addr = ListenAddress::parse(config_.metricsListen)) {
+    auto http = MetricsHttpServer::start(*addr);
+    if (!http) return http.status();
+    metricsHttp_ = std::move(http).value();
+    publishMetrics();
+    log_->info("metrics served at http://{}/metrics", addr->toString());
+  }
 
   watch(signals_.get(), true);
   watch(timer_.get(), true);
@@ -122,6 +129,14 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   if (auto st = rt->datapath->start(*syn); !st) return st;
   rt->announcer = std::make_unique<PacketAnnouncer>(*nl_, hooks_, bus_, rt->config, rt->tap->ifindex(), syn->mac);
   rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_});
+  if (cfg.persist) {
+    if (auto saved = loadTimeline(timelinePath(cfg.name))) {
+      rt->savedSeq = saved->lastSeq();
+      rt->pair->restoreTimeline(std::move(saved).value());
+    } else if (saved.error().code != ENOENT) {
+      log_->warn("{}: switch timeline not restored: {}", cfg.name, saved.error().describe());
+    }
+  }
   auto synNow = nl_->getLink(syn->ifindex);
   tapLink = nl_->getLink(rt->tap->ifindex());
   if (!synNow) return synNow.status();
@@ -133,6 +148,8 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
 }
 
 void Daemon::tearDown() {
+  saveTimelines();
+  metricsHttp_.reset();
   control_.reset();
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
     auto& rt = **it;
@@ -203,7 +220,6 @@ const Daemon::PairRuntime& Daemon::pairNamed(const std::string& name) const {
 }
 
 nlohmann::json Daemon::status() { return statusJson(statuses(), stats()); }
-std::string Daemon::metrics() { return metricsText(statuses(), stats()); }
 
 std::vector<std::string> Daemon::pairNames() const {
   std::vector<std::string> names;
@@ -225,6 +241,12 @@ Status Daemon::requestAttach(const std::string& pair, const std::optional<std::s
 }
 
 Status Daemon::resync() { return monitor_->resync(); }
+
+nlohmann::json Daemon::events(const std::optional<std::string>& pair, const nlohmann::json& after) {
+  auto all = timelines();
+  if (pair) std::erase_if(all, [&](const NamedTimeline& t) { return t.first != *pair; });
+  return timelineReply(all, after);
+}
 
 void Daemon::reload() {
   sd_notify(0, "RELOADING=1");
@@ -306,6 +328,36 @@ void Daemon::pollMulticast() {
   nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
 }
 
+// The HTTP threads serve the latest text; they never call into the daemon.
+void Daemon::publishMetrics() {
+  if (metricsHttp_) metricsHttp_->publish(metrics());
+}
+
+std::string Daemon::metrics() { return metricsText(statuses(), stats()) + timelineMetrics(timelines()); }
+
+std::vector<NamedTimeline> Daemon::timelines() const {
+  std::vector<NamedTimeline> out;
+  for (const auto& rt : pairs_)
+    if (rt->pair) out.emplace_back(rt->config->name, &rt->pair->timeline());
+  return out;
+}
+
+// Beside the control socket, in the runtime directory that survives a
+// daemon restart (RuntimeDirectoryPreserve=yes), as the claim records do.
+std::string Daemon::timelinePath(const std::string& pair) const {
+  return (std::filesystem::path(config_.controlSocket).parent_path() / ("events-" + pair + ".json")).string();
+}
+
+void Daemon::saveTimelines() {
+  for (auto& rt : pairs_) {
+    if (!rt->pair || !rt->config->persist || rt->pair->timeline().lastSeq() == rt->savedSeq) continue;
+    // Tried once per new switch: a failure is logged once, not every 250 ms.
+    if (auto st = saveTimeline(timelinePath(rt->config->name), rt->pair->timeline()); !st)
+      log_->warn("{}: switch timeline not saved: {}", rt->config->name, st.error().describe());
+    rt->savedSeq = rt->pair->timeline().lastSeq();
+  }
+}
+
 void Daemon::loop() {
   std::map<int, PairRuntime*> notifiers;
   for (auto& rt : pairs_) notifiers[rt->datapath->eventFd()] = rt.get();
@@ -332,7 +384,11 @@ void Daemon::loop() {
       }
     }
     for (auto& rt : pairs_) rt->pair->onTick();
-    if (clock_.now() >= nextMulticastPoll_) pollMulticast();
+    if (clock_.now() >= nextMulticastPoll_) {
+      pollMulticast();
+      publishMetrics();  // the same 250 ms cadence
+      saveTimelines();
+    }
     hooks_.reap();
   }
 }

@@ -24,6 +24,8 @@
 #include "failover/PairRouter.hpp"
 #include "protocol/StatusReport.hpp"
 #include "src/TapDevice.hpp"
+#include "src/MetricsHttpServer.hpp"
+#include "protocol/SwitchTimelineReport.hpp"
 #include "tvf/Config.hpp"
 #include "tvf/Datapath.hpp"
 
@@ -49,6 +51,7 @@ class Daemon final : public CommandTarget {
     DatapathPtr datapath;
     std::unique_ptr<PacketAnnouncer> announcer;
     std::unique_ptr<Pair> pair;
+    std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
   };
 
   Status setUp();
@@ -62,6 +65,10 @@ class Daemon final : public CommandTarget {
   void checkWaiters();
   void armTimer();
   void pollMulticast();
+  void publishMetrics();
+  std::vector<NamedTimeline> timelines() const;
+  std::string timelinePath(const std::string& pair) const;
+  void saveTimelines();
   void watch(int fd, bool add);
   PairRuntime* findPair(const std::string& name);
   DaemonStats stats() const;
@@ -77,6 +84,7 @@ class Daemon final : public CommandTarget {
   PairState pairState(const std::string& pair) const override;
   Status requestAttach(const std::string& pair, const std::optional<std::string>& ifname) override;
   Status resync() override;
+  nlohmann::json events(const std::optional<std::string>& pair, const nlohmann::json& after) override;
 
   Config config_;
   std::string configPath_;
@@ -92,6 +100,7 @@ class Daemon final : public CommandTarget {
   PairRouter router_;
   std::vector<std::unique_ptr<PairRuntime>> pairs_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsHttpServer> metricsHttp_;  // null unless metrics_listen is set
   ControlCommands commands_{*this};
   std::vector<LinkEvent> early_;  // link events seen before the pairs exist
   bool pairsReady_ = false;

@@ -13,7 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "protocol/StatusReport.hpp"
+#include "protocol/SwitchTimelineReport.hpp"
 #include "tvf/Config.hpp"
+#include "tvf/Version.hpp"
 
 namespace {
 
@@ -76,11 +78,49 @@ Reply call(const std::string& path, const nlohmann::json& request, int timeoutMs
   return {0, j};
 }
 
+// `tvfctl events`: prints each pair's timeline; with `follow`, keeps asking
+// for what it has not seen (every kFollowPollMs, so a switch shows within
+// about that long) until the daemon goes away or the output closes.
+constexpr int kFollowPollMs = 25;
+
+int printEvents(const std::string& socket, const std::string& pair, bool json, bool follow, int timeoutMs) {
+  nlohmann::json after = nlohmann::json::object();
+  nlohmann::json all = nlohmann::json::array();
+  while (true) {
+    nlohmann::json req{{"cmd", "events"}, {"after", after}};
+    if (!pair.empty()) req["pair"] = pair;
+    Reply r = call(socket, req, timeoutMs);
+    if (r.exitCode != 0) return r.exitCode;
+    for (const auto& [name, body] : r.body["pairs"].items()) {
+      for (auto e : body["events"]) {
+        if (json && !follow) {
+          e["pair"] = name;
+          all.push_back(std::move(e));
+        } else if (json) {
+          e["pair"] = name;
+          std::cout << e.dump() << "\n";
+        } else {
+          std::cout << tvf::timelineLine(name, e) << "\n";
+        }
+      }
+      after[name] = body["last_seq"];
+    }
+    if (!follow) break;
+    std::cout.flush();
+    if (!std::cout) return 0;
+    ::usleep(kFollowPollMs * 1000);
+  }
+  if (json) std::cout << all.dump(2) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tvfctl: control a running tvfd"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tvfctl ") + tvf::kVersionLine,
+                       "print the version and git revision, then exit");
   std::string socket = tvf::kDefaultControlSocket;
   int timeoutMs = 30000;
   app.add_option("--socket", socket, "control socket path")->capture_default_str();
@@ -99,6 +139,11 @@ int main(int argc, char** argv) {
   attach->add_option("PAIR", pair, "pair name")->required();
   attach->add_option("IFNAME", ifname, "force this VF candidate");
   app.add_subcommand("metrics", "Prometheus text exposition");
+  auto* events = app.add_subcommand("events", "the last switches of each pair (or of PAIR), oldest first");
+  bool follow = false;
+  events->add_option("PAIR", pair, "only this pair");
+  events->add_flag("--json", json, "a JSON array (with --follow: one JSON object per line)");
+  events->add_flag("--follow", follow, "keep printing new switches as they happen, like ip monitor");
   app.add_subcommand("reload", "re-read the configuration");
   try {
     app.parse(argc, argv);
@@ -107,8 +152,9 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : kExitUsage;
   }
 
-  nlohmann::json req;
   const std::string cmd = app.get_subcommands().front()->get_name();
+  if (cmd == "events") return printEvents(socket, pair, json, follow, timeoutMs);
+  nlohmann::json req;
   req["cmd"] = cmd;
   if (cmd == "detach") {
     req["pair"] = pair;

@@ -60,6 +60,8 @@ struct Config {
   // 1..99 = SCHED_FIFO at that priority, ahead of applications, as the
   // kernel's own packet processing (softirq) is.
   int workerPriority = 1;
+  // "IPv4:port" or "[IPv6]:port" to serve GET /metrics on; empty: off.
+  std::string metricsListen;
   std::vector<PairConfig> pairs;
 };
 

@@ -721,3 +721,62 @@ TEST_F(PairTest, ABackendThatCannotBeHadFailsTheAttach) {
 
 }  // namespace
 }  // namespace tvf
+
+namespace tvf {
+namespace {
+
+// The switch timeline: a planned migration and a surprise removal, each
+// with its reason, its trigger -> TX duration and the frames dropped.
+TEST_F(PairTest, TimelineListsAPlannedMigrationAndASurpriseRemoval) {
+  plug(kVf, "vf0");
+  elapse(2000ms);  // attach_wait: the attach's duration starts at the plug
+  ASSERT_EQ(pair->state(), PairState::Active);
+  pair->plannedDetach();
+  elapse(200ms);
+  finishRetire();
+  unplug(kVf);
+  plug(7, "vf1");
+  ASSERT_TRUE(pair->requestAttach(std::nullopt));
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Active);
+  dp.synthLive.txDropped = 3;  // the datapath drops frames around the removal
+  unplug(7);
+  finishRetire();
+
+  const auto& ev = pair->timeline().events();
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[0].reason, SwitchReason::Attach);
+  EXPECT_EQ(ev[0].from, PathKind::Synthetic);
+  EXPECT_EQ(ev[0].to, PathKind::Vf);
+  EXPECT_EQ(ev[0].vfIfname, "vf0");
+  EXPECT_EQ(ev[0].triggerToTxUs, 2'000'000);
+  EXPECT_EQ(ev[1].reason, SwitchReason::PlannedDetach);
+  EXPECT_EQ(ev[1].from, PathKind::Vf);
+  EXPECT_EQ(ev[1].to, PathKind::Synthetic);
+  EXPECT_EQ(ev[1].triggerToTxUs, 0);  // TX moves first, before the drain
+  // tvfctl attach ended the hold and offered vf1: timed from the request.
+  EXPECT_EQ(ev[2].reason, SwitchReason::OperatorCommand);
+  EXPECT_EQ(ev[2].vfIfname, "vf1");
+  EXPECT_EQ(ev[2].triggerToTxUs, 2'000'000);
+  EXPECT_EQ(ev[3].reason, SwitchReason::VfVanished);
+  EXPECT_EQ(ev[3].vfIfname, "vf1");
+  EXPECT_EQ(ev[3].triggerToTxUs, 0);
+  for (std::size_t i = 0; i < ev.size(); ++i) EXPECT_EQ(ev[i].seq, i + 1);
+  EXPECT_EQ(pair->timeline().countsByReason()[static_cast<std::size_t>(SwitchReason::VfVanished)], 1u);
+  EXPECT_EQ(pair->status().switches, 4u);
+}
+
+TEST_F(PairTest, TimelineCountsDropsBetweenTriggerAndSwitch) {
+  dp.synthLive.rxDropped = 2;  // before the trigger: not this switch's
+  plug(kVf, "vf0");
+  dp.synthLive.rxDropped = 6;  // during attach_wait
+  dp.synthLive.txDropped = 1;
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Active);
+  dp.synthLive.txDropped = 9;  // after the switch: not this switch's either
+  ASSERT_EQ(pair->timeline().events().size(), 1u);
+  EXPECT_EQ(pair->timeline().events()[0].framesDropped, 5u);
+}
+
+}  // namespace
+}  // namespace tvf

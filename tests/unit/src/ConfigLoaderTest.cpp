@@ -121,7 +121,7 @@ TEST(ConfigLoader, UnknownKey) {
              "vf_datapath, vf_mtu_policy)"});
   expectOne("verbose: 1\npairs:\n  - name: tvf0\n    synthetic: eth0\n",
             {"verbose", 1,
-             "unknown key 'verbose' (known: control_group, control_socket, log_level, pairs, worker_priority)"});
+             "unknown key 'verbose' (known: control_group, control_socket, log_level, metrics_listen, pairs, worker_priority)"});
 }
 
 TEST(ConfigLoader, WrongType) {

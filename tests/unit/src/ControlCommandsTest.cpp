@@ -38,6 +38,11 @@ class FakeTarget final : public CommandTarget {
     return failResync ? Status::fail(ENOBUFS, "dump") : Status::ok();
   }
   void reload() override { ++reloads; }
+  json events(const std::optional<std::string>& pair, const json& after) override {
+    eventsAsked.emplace_back(pair.value_or("*"), after.dump());
+    return {{pair.value_or("tvf0"), {{"last_seq", 2}, {"events", json::array()}}}};
+  }
+  std::vector<std::pair<std::string, std::string>> eventsAsked;
 
   std::map<std::string, PairState> states;
   std::vector<std::string> detached;
@@ -137,6 +142,20 @@ TEST_F(ControlCommandsTest, NotifyResyncsAndReportsItsFailure) {
   EXPECT_EQ(target.resyncs, 2);
 }
 
+TEST_F(ControlCommandsTest, EventsOfOnePairOrAllSinceWhatWasSeen) {
+  auto all = call({{"cmd", "events"}});
+  EXPECT_EQ(all["ok"], true);
+  EXPECT_EQ(all["pairs"]["tvf0"]["last_seq"], 2);
+  auto one = call({{"cmd", "events"}, {"pair", "tvf1"}, {"after", {{"tvf1", 5}}}});
+  EXPECT_EQ(one["ok"], true);
+  ASSERT_EQ(target.eventsAsked.size(), 2u);
+  EXPECT_EQ(target.eventsAsked[0], std::make_pair(std::string("*"), std::string("{}")));
+  EXPECT_EQ(target.eventsAsked[1], std::make_pair(std::string("tvf1"), std::string("{\"tvf1\":5}")));
+  EXPECT_EQ(error(call({{"cmd", "events"}, {"pair", "nope"}})), "unknown pair 'nope' (pairs: tvf0, tvf1)");
+  EXPECT_EQ(error(call({{"cmd", "events"}, {"after", 3}})), "\"after\" must be an object of PAIR: seq");
+  EXPECT_EQ(target.eventsAsked.size(), 2u);
+}
+
 TEST_F(ControlCommandsTest, ReloadReloads) {
   EXPECT_EQ(call({{"cmd", "reload"}})["ok"], true);
   EXPECT_EQ(target.reloads, 1);
@@ -144,7 +163,7 @@ TEST_F(ControlCommandsTest, ReloadReloads) {
 
 TEST_F(ControlCommandsTest, AnUnknownCommandListsTheKnownOnes) {
   EXPECT_EQ(error(call({{"cmd", "frobnicate"}})),
-            "unknown command 'frobnicate' (status, detach, attach, metrics, reload, notify)");
+            "unknown command 'frobnicate' (status, detach, attach, metrics, events, reload, notify)");
 }
 
 }  // namespace
