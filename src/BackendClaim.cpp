@@ -27,11 +27,6 @@ namespace {
 constexpr std::uint32_t kFilterHandle = 0x7476;  // "tv"
 constexpr std::uint32_t kFilterPriority = 1;
 
-std::string ifnameOf(int ifindex) {
-  char buf[IF_NAMESIZE] = {};
-  return if_indextoname(static_cast<unsigned>(ifindex), buf) ? buf : "";
-}
-
 bool isIpv6LinkLocal(const ifaddrmsg* ifa, const nlmsghdr* h) {
   if (ifa->ifa_family != AF_INET6) return false;
   nlattr* tb[IFA_MAX + 1] = {};
@@ -165,8 +160,15 @@ std::optional<BackendClaimer::Claim> BackendClaimer::takeRecord(int ifindex, con
 
 BackendClaimer::~BackendClaimer() = default;
 
+std::string BackendClaimer::ifnameOf(int ifindex) {
+  auto l = nl_.getLink(ifindex);
+  return l ? l->ifname : "";
+}
+
 Status BackendClaimer::claim(int ifindex) {
   if (claims_.count(ifindex)) return Status::ok();
+  // The name from an RTM_GETLINK on the open netlink socket, not
+  // if_indextoname(), which opens a socket and fails under EMFILE.
   const std::string ifname = ifnameOf(ifindex);
   if (ifname.empty()) return Status::fail(ENODEV, "claim ifindex " + std::to_string(ifindex));
   if (auto inherited = takeRecord(ifindex, ifname)) {

@@ -44,6 +44,9 @@ class BackendClaimer {
     bool filterAttached = false;
     std::optional<LinkInfo> before;  // MTU and flags to restore
   };
+  // The netdev's current name, "" when it is gone. Asks over the open netlink
+  // socket, so it needs no new fd.
+  std::string ifnameOf(int ifindex);
   Status attachIngressDrop(int ifindex, Claim& c);
   void saveRecords() const;
   std::optional<Claim> takeRecord(int ifindex, const std::string& ifname);

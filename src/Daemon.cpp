@@ -78,15 +78,14 @@ Status Daemon::setUp() {
 
   auto ctl = ControlServer::open(
       config_.controlSocket, config_.controlGroup,
-      [this](ControlServer::ClientId id, const nlohmann::json& req) { onControl(id, req); },
-      [this](int fd, bool add) { watch(fd, add); });
+      [this](ControlServer::ClientId id, const nlohmann::json& req) { onControl(id, req); });
   if (!ctl) return ctl.status();
   control_ = std::move(ctl).value();
 
   watch(signals_.get(), true);
   watch(timer_.get(), true);
   watch(monitor_->fd(), true);
-  watch(control_->listenFd(), true);
+  watch(control_->fd(), true);
   for (auto& rt : pairs_) watch(rt->datapath->notifyFd(), true);
   log_->info("tvfd ready: {} pair(s), control socket {}", pairs_.size(), config_.controlSocket);
   return Status::ok();
@@ -187,6 +186,9 @@ DaemonStats Daemon::stats() const {
   s.hooksFailed = hooks_.failed();
   s.controlRequests = control_ ? control_->requests() : 0;
   s.controlErrors = control_ ? control_->errors() : 0;
+  s.controlClientsDropped = control_ ? control_->clientsDropped() : 0;
+  s.controlClientsEvicted = control_ ? control_->clientsEvicted() : 0;
+  s.controlClientsRefused = control_ ? control_->clientsRefused() : 0;
   s.verbsBuilt = openers_.verbsBuilt;
   return s;
 }
@@ -355,14 +357,12 @@ void Daemon::loop() {
         drainCounterFd(fd);
       } else if (fd == monitor_->fd()) {
         monitor_->onReadable();
-      } else if (fd == control_->listenFd()) {
-        control_->onAcceptable();
+      } else if (fd == control_->fd()) {
+        control_->onReadable();
       } else if (auto it = notifiers.find(fd); it != notifiers.end()) {
         auto ev = it->second->datapath->onNotify();
         for (auto [gen, err] : ev.vfPortErrors) it->second->pair->onPortError(gen, err);
         if (ev.vfRetired) it->second->pair->onVfPortRetired(*ev.vfRetired);
-      } else {
-        control_->onClientReadable(fd);
       }
     }
     for (auto& rt : pairs_) rt->pair->onTick();

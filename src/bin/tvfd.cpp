@@ -7,6 +7,8 @@
 
 #include "ConfigLoader.hpp"
 #include "Daemon.hpp"
+#include "FdLimit.hpp"
+#include "LibbpfLog.hpp"
 #include "SyntheticBackend.hpp"
 #include "VfPortFactory.hpp"
 
@@ -38,6 +40,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   tvf::applyLogLevel(config.logLevel);
+  tvf::routeLibbpfLogs();
+  // The control socket's client cap is taken below this limit.
+  if (auto lim = tvf::raiseFdLimit(); !lim) std::cerr << "tvfd: " << lim.error().describe() << "\n";
 
   tvf::PortOpeners openers;
   openers.synthetic = tvf::openSyntheticPort;
