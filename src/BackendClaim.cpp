@@ -165,8 +165,26 @@ std::string BackendClaimer::ifnameOf(int ifindex) {
   return l ? l->ifname : "";
 }
 
+void BackendClaimer::forgetVanished() {
+  bool forgot = false;
+  for (auto it = claims_.begin(); it != claims_.end();) {
+    if (auto l = nl_.getLink(it->first); !l && l.error().code == ENODEV) {
+      log_->debug("forgot the claim on {} (ifindex {}): the netdev is gone", it->second.ifname, it->first);
+      it = claims_.erase(it);
+      forgot = true;
+    } else {
+      ++it;
+    }
+  }
+  if (forgot) saveRecords();
+}
+
 Status BackendClaimer::claim(int ifindex) {
   if (claims_.count(ifindex)) return Status::ok();
+  // A VF unplugged while claimed is never released (nothing to restore), so
+  // its claim would stay here and in the records file for good: one per
+  // hot-unplug. Drop those first.
+  forgetVanished();
   // The name from an RTM_GETLINK on the open netlink socket, not
   // if_indextoname(), which opens a socket and fails under EMFILE.
   const std::string ifname = ifnameOf(ifindex);

@@ -47,6 +47,8 @@ class BackendClaimer {
   // The netdev's current name, "" when it is gone. Asks over the open netlink
   // socket, so it needs no new fd.
   std::string ifnameOf(int ifindex);
+  // Drops the claims on netdevs that no longer exist (ENODEV).
+  void forgetVanished();
   Status attachIngressDrop(int ifindex, Claim& c);
   void saveRecords() const;
   std::optional<Claim> takeRecord(int ifindex, const std::string& ifname);
