@@ -117,6 +117,20 @@ class Soak:
             rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
         return fds, rss
 
+    def sched(self):
+        """Per thread of tvfd: (comm, ns on the CPU, ns waiting on a run queue)."""
+        pid, out = self.tvfd.pid, {}
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                    comm = f.read().strip()
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    run, wait = (int(x) for x in f.read().split()[:2])
+            except OSError:
+                continue
+            out[int(tid)] = ("control" if int(tid) == pid else comm, run, wait)
+        return out
+
     def start_streams(self):
         env = dict(os.environ, TVF_UDPSTREAM_MAX_RANGES="1000000")
         self.receivers = {
@@ -191,6 +205,7 @@ def main():
     try:
         s.setup()
         fds0, rss0 = s.fds_rss()
+        sched0 = s.sched()
         s.start_streams()
         time.sleep(0.5)
         for c in range(cycles):
@@ -220,6 +235,7 @@ def main():
             if (c + 1) % 25 == 0:
                 print("cycle %d/%d" % (c + 1, cycles), flush=True)
         time.sleep(0.3)
+        sched1 = s.sched()
         streams = s.stop_streams()
         if s.ctl:
             s.ctl.close()
@@ -248,6 +264,12 @@ def main():
           % (statistics.median(attach_ms), pct(attach_ms, 0.99), max(attach_ms), ATTACH_WAIT_MS))
     print("  switch (plug -> TX on the VF) ms: median %.0f, p99 %.0f, max %.0f (+ the 100 ms VF takeover delay)"
           % (statistics.median(tx_ms), pct(tx_ms, 0.99), max(tx_ms)))
+    # Run-queue waits: how long each tvfd thread was runnable but not running
+    # (a SCHED_FIFO worker keeps SCHED_OTHER threads off its CPU).
+    for tid, (comm, run1, wait1) in sorted(sched1.items()):
+        run0, wait0 = sched0.get(tid, (comm, 0, 0))[1:]
+        print("  thread %-10s on CPU %6.0f ms, runnable but waiting %6.0f ms (%.2f ms per cycle)"
+              % (comm, (run1 - run0) / 1e6, (wait1 - wait0) / 1e6, (wait1 - wait0) / 1e6 / cycles))
     slope = 0.0
     if len(rss_trace) > 2:
         n = len(rss_trace)
