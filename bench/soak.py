@@ -131,6 +131,17 @@ class Soak:
             out[int(tid)] = ("control" if int(tid) == pid else comm, run, wait)
         return out
 
+    def drops(self):
+        """Kernel backlog drops (all CPUs, /proc/net/softnet_stat column 2) and
+        tvfd's per-path dropped counters."""
+        with open("/proc/net/softnet_stat") as f:
+            backlog = sum(int(l.split()[1], 16) for l in f)
+        st = self.status() or {}
+        c = st.get("counters", {})
+        return {"softnet_backlog": backlog,
+                "tvfd_tx_dropped": sum(c.get(p, {}).get("tx_dropped", 0) for p in ("synthetic", "vf")),
+                "tvfd_rx_dropped": sum(c.get(p, {}).get("rx_dropped", 0) for p in ("synthetic", "vf"))}
+
     def start_streams(self):
         env = dict(os.environ, TVF_UDPSTREAM_MAX_RANGES="1000000")
         self.receivers = {
@@ -198,14 +209,35 @@ def classify(missing, start_ns, windows):
     return counts, per_cycle_plug
 
 
+def bursts(missing, start_ns, windows, top=5):
+    """The largest runs of lost datagrams: (count, window kind, cycle, ms after that cycle's plug)."""
+    plugs = sorted((w[0], w[3]) for w in windows if w[2] == "plug")
+    out = []
+    for a, b in sorted(missing, key=lambda r: r[0] - r[1])[:top]:
+        t = start_ns + a * 1_000_000_000 // PPS
+        i = bisect.bisect_right([p[0] for p in plugs], t) - 1
+        counts, _ = classify([(a, a)], start_ns, windows)
+        kind = next(k for k, v in counts.items() if v)
+        out.append((b - a + 1, kind, plugs[i][1] if i >= 0 else -1, (t - plugs[i][0]) / 1e6 if i >= 0 else 0))
+    return out
+
+
 def main():
     cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     s = Soak()
     attach_ms, tx_ms, windows, rss_trace = [], [], [], []
     try:
         s.setup()
+        if s.ctl:  # measured without our own status connection, as at the end
+            s.ctl.close()
+            s.ctl = None
+        time.sleep(0.2)
         fds0, rss0 = s.fds_rss()
         sched0 = s.sched()
+        drops0 = s.drops()
+        if s.ctl:
+            s.ctl.close()
+            s.ctl = None
         s.start_streams()
         time.sleep(0.5)
         for c in range(cycles):
@@ -237,6 +269,7 @@ def main():
         time.sleep(0.3)
         sched1 = s.sched()
         streams = s.stop_streams()
+        drops1 = s.drops()
         if s.ctl:
             s.ctl.close()
             s.ctl = None
@@ -257,6 +290,11 @@ def main():
                  counts["unplug"], counts["other"], r["reordered"], r["duplicates"]))
         if per_cycle:
             worst[k] = (len(per_cycle), max(per_cycle.values()))
+    for k, r in streams.items():
+        for n, kind, cyc, ms in bursts(r["missing"], s.start_ns[k], windows):
+            print("  %-12s burst of %d lost (%s window), cycle %d, %.0f ms after its plug" % (k, n, kind, cyc, ms))
+    print("  drops during the soak: kernel backlog (softnet, all CPUs) %d, tvfd tx_dropped %d, rx_dropped %d"
+          % tuple(drops1[x] - drops0[x] for x in ("softnet_backlog", "tvfd_tx_dropped", "tvfd_rx_dropped")))
     for k, (n, m) in worst.items():
         print("  %-12s cycles losing in the plug window: %d of %d, worst %d datagrams (%.1f ms)"
               % (k, n, cycles, m, m * 1000.0 / PPS))
