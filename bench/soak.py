@@ -136,9 +136,21 @@ class Soak:
         tvfd's per-path dropped counters."""
         with open("/proc/net/softnet_stat") as f:
             backlog = sum(int(l.split()[1], 16) for l in f)
+        def unresolved():  # datagrams the neighbour layer dropped while resolving (all namespaces)
+            with open("/proc/net/stat/arp_cache") as f:
+                lines = f.read().split("\n")
+            col = lines[0].split().index("unresolved_discards")
+            return sum(int(l.split()[col], 16) for l in lines[1:] if l.strip())
+
+        def tap_tx_dropped():
+            r = sh("ip -n %s -s -j link show tvf0" % self.g)
+            try:
+                return json.loads(r.stdout)[0]["stats64"]["tx"]["dropped"]
+            except (ValueError, KeyError, IndexError):
+                return 0
         st = self.status() or {}
         c = st.get("counters", {})
-        return {"softnet_backlog": backlog,
+        return {"softnet_backlog": backlog, "arp_unresolved": unresolved(), "tap_tx_dropped": tap_tx_dropped(),
                 "tvfd_tx_dropped": sum(c.get(p, {}).get("tx_dropped", 0) for p in ("synthetic", "vf")),
                 "tvfd_rx_dropped": sum(c.get(p, {}).get("rx_dropped", 0) for p in ("synthetic", "vf"))}
 
@@ -293,8 +305,9 @@ def main():
     for k, r in streams.items():
         for n, kind, cyc, ms in bursts(r["missing"], s.start_ns[k], windows):
             print("  %-12s burst of %d lost (%s window), cycle %d, %.0f ms after its plug" % (k, n, kind, cyc, ms))
-    print("  drops during the soak: kernel backlog (softnet, all CPUs) %d, tvfd tx_dropped %d, rx_dropped %d"
-          % tuple(drops1[x] - drops0[x] for x in ("softnet_backlog", "tvfd_tx_dropped", "tvfd_rx_dropped")))
+    print("  drops during the soak: kernel backlog (softnet, all CPUs) %d, tvf0 TAP tx_dropped %d, ARP unresolved"
+          " discards (all namespaces) %d, tvfd tx_dropped %d, rx_dropped %d"
+          % tuple(drops1[x] - drops0[x] for x in ("softnet_backlog", "tap_tx_dropped", "arp_unresolved", "tvfd_tx_dropped", "tvfd_rx_dropped")))
     for k, (n, m) in worst.items():
         print("  %-12s cycles losing in the plug window: %d of %d, worst %d datagrams (%.1f ms)"
               % (k, n, cycles, m, m * 1000.0 / PPS))
