@@ -172,9 +172,12 @@ class Soak:
         self.start_ns = {k: json.loads(p.stdout.readline())["start_ns"] for k, p in self.senders.items()}
 
     def stop_streams(self):
-        for p in self.senders.values():
+        self.send_failures = {}
+        for k, p in self.senders.items():
             p.send_signal(signal.SIGTERM)
+            tail = p.stdout.read().strip().splitlines()
             p.wait()
+            self.send_failures[k] = json.loads(tail[-1]).get("send_failures", 0) if tail else -1
         time.sleep(0.5)  # the last datagrams arrive
         out = {}
         for k, p in self.receivers.items():
@@ -302,6 +305,8 @@ def main():
                  counts["unplug"], counts["other"], r["reordered"], r["duplicates"]))
         if per_cycle:
             worst[k] = (len(per_cycle), max(per_cycle.values()))
+    print("  sendto() failures (ENOBUFS: tvf0's or the bridge's queue full): guest->host %d, host->guest %d"
+          % (s.send_failures.get("guest->host", -1), s.send_failures.get("host->guest", -1)))
     for k, r in streams.items():
         for n, kind, cyc, ms in bursts(r["missing"], s.start_ns[k], windows):
             print("  %-12s burst of %d lost (%s window), cycle %d, %.0f ms after its plug" % (k, n, kind, cyc, ms))
