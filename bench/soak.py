@@ -150,7 +150,8 @@ class Soak:
                 return 0
         st = self.status() or {}
         c = st.get("counters", {})
-        return {"softnet_backlog": backlog, "arp_unresolved": unresolved(), "tap_tx_dropped": tap_tx_dropped(),
+        return {"host_udp_errors": udp_errors(self.h), "guest_udp_errors": udp_errors(self.g),
+                "softnet_backlog": backlog, "arp_unresolved": unresolved(), "tap_tx_dropped": tap_tx_dropped(),
                 "tvfd_tx_dropped": sum(c.get(p, {}).get("tx_dropped", 0) for p in ("synthetic", "vf")),
                 "tvfd_rx_dropped": sum(c.get(p, {}).get("rx_dropped", 0) for p in ("synthetic", "vf"))}
 
@@ -201,6 +202,26 @@ class Soak:
         sh("rm -rf " + self.dir)
 
 
+def link_drops(ns, dev):
+    """rx/tx dropped of one link, read just before it is deleted."""
+    r = sh("ip -n %s -s -j link show %s" % (ns, dev))
+    try:
+        st = json.loads(r.stdout)[0]["stats64"]
+        return {"rx_dropped": st["rx"]["dropped"], "tx_dropped": st["tx"]["dropped"]}
+    except (ValueError, KeyError, IndexError):
+        return {}
+
+
+def udp_errors(ns):
+    """Udp RcvbufErrors + InErrors in a namespace."""
+    r = sh("ip netns exec %s cat /proc/net/snmp" % ns)
+    rows = [l.split()[1:] for l in r.stdout.splitlines() if l.startswith("Udp:")]
+    if len(rows) < 2:
+        return 0
+    d = dict(zip(rows[0], (int(x) for x in rows[1])))
+    return d.get("RcvbufErrors", 0) + d.get("InErrors", 0)
+
+
 def pct(values, q):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(q * (len(v) - 1))))]
@@ -240,7 +261,7 @@ def bursts(missing, start_ns, windows, top=5):
 def main():
     cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     s = Soak()
-    attach_ms, tx_ms, windows, rss_trace = [], [], [], []
+    attach_ms, tx_ms, windows, rss_trace, vf_drops = [], [], [], [], {}
     try:
         s.setup()
         if s.ctl:  # measured without our own status connection, as at the end
@@ -273,6 +294,9 @@ def main():
             windows.append((t_plug, t_active - 20_000_000, "plug", c))
             windows.append((t_active - 20_000_000, t_active + 20_000_000, "switch", c))
             time.sleep(HOLD_MS / 1000)
+            for ns, dev, key in ((s.g, name, "vf"), (s.h, "h" + name, "hvf")):
+                for d, n in link_drops(ns, dev).items():
+                    vf_drops[key + "_" + d] = vf_drops.get(key + "_" + d, 0) + n
             t_unplug = now_ns()
             sh("%s del-vf %s %s" % (TOPO, s.p, name))
             t_novf = s.wait(lambda st: st["state"] == "novf")
@@ -313,6 +337,9 @@ def main():
     print("  drops during the soak: kernel backlog (softnet, all CPUs) %d, tvf0 TAP tx_dropped %d, ARP unresolved"
           " discards (all namespaces) %d, tvfd tx_dropped %d, rx_dropped %d"
           % tuple(drops1[x] - drops0[x] for x in ("softnet_backlog", "tap_tx_dropped", "arp_unresolved", "tvfd_tx_dropped", "tvfd_rx_dropped")))
+    print("  receivers' UDP RcvbufErrors+InErrors: host %d, guest %d; VF links before each unplug: %s"
+          % (drops1["host_udp_errors"] - drops0["host_udp_errors"], drops1["guest_udp_errors"] - drops0["guest_udp_errors"],
+             ", ".join("%s %d" % kv for kv in sorted(vf_drops.items()))))
     for k, (n, m) in worst.items():
         print("  %-12s cycles losing in the plug window: %d of %d, worst %d datagrams (%.1f ms)"
               % (k, n, cycles, m, m * 1000.0 / PPS))
