@@ -261,7 +261,7 @@ def bursts(missing, start_ns, windows, top=5):
 def main():
     cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 100
     s = Soak()
-    attach_ms, tx_ms, windows, rss_trace, vf_drops = [], [], [], [], {}
+    attach_ms, tx_ms, windows, rss_trace, vf_drops, port_states = [], [], [], [], {}, {}
     try:
         s.setup()
         if s.ctl:  # measured without our own status connection, as at the end
@@ -289,6 +289,14 @@ def main():
                     return st["active"] == "vf"
                 return False
             t_active = s.wait(attached)
+            # Is the host's bridge port behind the VF forwarding when TX moves?
+            # (a veth's peer port comes up through linkwatch, on its own time)
+            r = sh("bridge -n %s -j link show dev h%s" % (s.h, name))
+            try:
+                state = json.loads(r.stdout)[0].get("state", "?")
+            except (ValueError, IndexError):
+                state = "?"
+            port_states[state] = port_states.get(state, 0) + 1
             attach_ms.append((seen["attached"] - t_plug) / 1e6)
             tx_ms.append((t_active - t_plug) / 1e6)
             windows.append((t_plug, t_active - 20_000_000, "plug", c))
@@ -340,6 +348,8 @@ def main():
     print("  receivers' UDP RcvbufErrors+InErrors: host %d, guest %d; VF links before each unplug: %s"
           % (drops1["host_udp_errors"] - drops0["host_udp_errors"], drops1["guest_udp_errors"] - drops0["guest_udp_errors"],
              ", ".join("%s %d" % kv for kv in sorted(vf_drops.items()))))
+    print("  host bridge port behind the VF when TX had moved: %s"
+          % ", ".join("%s %d" % kv for kv in sorted(port_states.items())))
     for k, (n, m) in worst.items():
         print("  %-12s cycles losing in the plug window: %d of %d, worst %d datagrams (%.1f ms)"
               % (k, n, cycles, m, m * 1000.0 / PPS))
