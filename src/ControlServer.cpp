@@ -128,7 +128,7 @@ void ControlServer::onReadable() {
   drainCounterFd(backlog_.get());
   epoll_event evs[64];
   const int n = ::epoll_wait(epoll_.get(), evs, 64, 0);
-  std::vector<ClientId> ready;
+  std::vector<ClientId> ready, hungUp;
   for (int i = 0; i < n; ++i) {
     const std::uint64_t tag = evs[i].data.u64;
     if (tag == kListenTag) {
@@ -138,9 +138,16 @@ void ControlServer::onReadable() {
     if (tag == kBacklogTag) continue;
     const auto id = static_cast<ClientId>(tag);
     if (!clients_.count(id)) continue;
-    if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
-      // The peer is gone both ways: nothing it sent can be answered.
+    if (evs[i].events & EPOLLERR) {
       close(id);
+      continue;
+    }
+    if (evs[i].events & EPOLLHUP) {
+      // Gone both ways: what it sent is still handled (a fire-and-forget
+      // "reload"), then it is closed, owed replies or not; EPOLLHUP is
+      // reported at every wakeup, so keeping it would spin.
+      hungUp.push_back(id);
+      ready.push_back(id);
       continue;
     }
     if ((evs[i].events & EPOLLOUT) && !flush(id)) continue;
@@ -152,6 +159,10 @@ void ControlServer::onReadable() {
   std::sort(ready.begin(), ready.end());
   ready.erase(std::unique(ready.begin(), ready.end()), ready.end());
   for (ClientId id : ready) serve(id);
+  for (ClientId id : hungUp) {
+    auto it = clients_.find(id);
+    if (it != clients_.end() && it->second.in.find('\n') == std::string::npos) close(id);
+  }
   if (!backlogged_.empty()) kickEventFd(backlog_.get());
 }
 

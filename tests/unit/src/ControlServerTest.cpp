@@ -196,6 +196,24 @@ TEST_F(ControlServerTest, AtTheClientCapTheIdlestClientMakesRoom) {
   EXPECT_NE(drain(late).find("\"ok\":true"), std::string::npos);
 }
 
+TEST_F(ControlServerTest, ARequestFromAClientThatHungUpIsStillHandled) {
+  int calls = 0;
+  std::vector<ControlServer::ClientId> owed;
+  open([&](ControlServer::ClientId id, const nlohmann::json&) {
+    ++calls;
+    owed.push_back(id);  // a deferred reply (detach --wait) never sent
+  });
+  const int fd = connectClient();
+  settle();
+  send(fd, requests(40));
+  ::close(fd);
+  fds_.erase(std::find(fds_.begin(), fds_.end(), fd));
+  const int wakeups = settle(100);
+  EXPECT_EQ(calls, 40);
+  EXPECT_EQ(server_->clientCount(), 0u);
+  EXPECT_LT(wakeups, 10) << "a hung-up client kept the server readable";
+}
+
 TEST_F(ControlServerTest, ADeferredReplyNeverReachesANewcomer) {
   std::vector<ControlServer::ClientId> ids;
   open([&](ControlServer::ClientId id, const nlohmann::json&) { ids.push_back(id); });
