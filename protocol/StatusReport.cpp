@@ -148,6 +148,12 @@ std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats&
   o << "tvf_control_requests_total " << stats.controlRequests << "\n";
   family("tvf_control_errors_total", "counter", "Control socket requests answered with an error.");
   o << "tvf_control_errors_total " << stats.controlErrors << "\n";
+  family("tvf_control_clients_dropped_total", "counter", "Control clients dropped for not reading their replies.");
+  o << "tvf_control_clients_dropped_total " << stats.controlClientsDropped << "\n";
+  family("tvf_control_clients_evicted_total", "counter", "Idle control clients closed to make room at the client limit.");
+  o << "tvf_control_clients_evicted_total " << stats.controlClientsEvicted << "\n";
+  family("tvf_control_clients_refused_total", "counter", "Control connections closed for want of file descriptors.");
+  o << "tvf_control_clients_refused_total " << stats.controlClientsRefused << "\n";
   family("tvf_pair_switches_to_total", "counter", "Datapath switches by the path TX moved to.");
   for (const auto& s : stats.switchesTo)
     o << "tvf_pair_switches_to_total{pair=\"" << label(s.pair) << "\",path=\"" << s.path << "\"} " << s.count << "\n";

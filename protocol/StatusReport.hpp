@@ -18,6 +18,9 @@ struct DaemonStats {
   std::uint64_t hooksFailed = 0;
   std::uint64_t controlRequests = 0;
   std::uint64_t controlErrors = 0;
+  std::uint64_t controlClientsDropped = 0;  // queued more replies than kMaxQueuedReplyBytes
+  std::uint64_t controlClientsEvicted = 0;  // closed to make room at the client limit
+  std::uint64_t controlClientsRefused = 0;  // accepted and closed for want of fds
   bool verbsBuilt = false;
   struct SwitchesTo {
     std::string pair;

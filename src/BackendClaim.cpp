@@ -27,11 +27,6 @@ namespace {
 constexpr std::uint32_t kFilterHandle = 0x7476;  // "tv"
 constexpr std::uint32_t kFilterPriority = 1;
 
-std::string ifnameOf(int ifindex) {
-  char buf[IF_NAMESIZE] = {};
-  return if_indextoname(static_cast<unsigned>(ifindex), buf) ? buf : "";
-}
-
 bool isIpv6LinkLocal(const ifaddrmsg* ifa, const nlmsghdr* h) {
   if (ifa->ifa_family != AF_INET6) return false;
   nlattr* tb[IFA_MAX + 1] = {};
@@ -167,8 +162,33 @@ std::optional<BackendClaimer::Claim> BackendClaimer::takeRecord(int ifindex, con
 
 BackendClaimer::~BackendClaimer() = default;
 
+std::string BackendClaimer::ifnameOf(int ifindex) {
+  auto l = nl_.getLink(ifindex);
+  return l ? l->ifname : "";
+}
+
+void BackendClaimer::forgetVanished() {
+  bool forgot = false;
+  for (auto it = claims_.begin(); it != claims_.end();) {
+    if (auto l = nl_.getLink(it->first); !l && l.error().code == ENODEV) {
+      log_->debug("forgot the claim on {} (ifindex {}): the netdev is gone", it->second.ifname, it->first);
+      it = claims_.erase(it);
+      forgot = true;
+    } else {
+      ++it;
+    }
+  }
+  if (forgot) saveRecords();
+}
+
 Status BackendClaimer::claim(int ifindex) {
   if (claims_.count(ifindex)) return Status::ok();
+  // A VF unplugged while claimed is never released (nothing to restore), so
+  // its claim would stay here and in the records file for good: one per
+  // hot-unplug. Drop those first.
+  forgetVanished();
+  // The name from an RTM_GETLINK on the open netlink socket, not
+  // if_indextoname(), which opens a socket and fails under EMFILE.
   const std::string ifname = ifnameOf(ifindex);
   if (ifname.empty()) return Status::fail(ENODEV, "claim ifindex " + std::to_string(ifindex));
   if (auto inherited = takeRecord(ifindex, ifname)) {

@@ -51,6 +51,11 @@ class BackendClaimer final : public IngressHooks {
     std::string ingressProgram;  // what the hook runs: "tvf_drop", or a datapath's program
     std::optional<LinkInfo> before;  // MTU and flags to restore
   };
+  // The netdev's current name, "" when it is gone. Asks over the open netlink
+  // socket, so it needs no new fd.
+  std::string ifnameOf(int ifindex);
+  // Drops the claims on netdevs that no longer exist (ENODEV).
+  void forgetVanished();
   // Attaches the hook's program (a datapath's, else the drop).
   Status attachIngress(int ifindex, Claim& c);
   void saveRecords() const;

@@ -74,8 +74,7 @@ Status Daemon::setUp() {
 
   auto ctl = ControlServer::open(
       config_.controlSocket, config_.controlGroup,
-      [this](ControlServer::ClientId id, const nlohmann::json& req) { onControl(id, req); },
-      [this](int fd, bool add) { watch(fd, add); });
+      [this](ControlServer::ClientId id, const nlohmann::json& req) { onControl(id, req); });
   if (!ctl) return ctl.status();
   control_ = std::move(ctl).value();
   if (auto addr = ListenAddress::parse(config_.metricsListen)) {
@@ -89,7 +88,7 @@ Status Daemon::setUp() {
   watch(signals_.get(), true);
   watch(timer_.get(), true);
   watch(monitor_->fd(), true);
-  watch(control_->listenFd(), true);
+  watch(control_->fd(), true);
   for (auto& rt : pairs_) {
     if (rt->datapath->eventFd() >= 0) watch(rt->datapath->eventFd(), true);
   }
@@ -197,6 +196,9 @@ DaemonStats Daemon::stats() const {
   s.hooksFailed = hooks_.failed();
   s.controlRequests = control_ ? control_->requests() : 0;
   s.controlErrors = control_ ? control_->errors() : 0;
+  s.controlClientsDropped = control_ ? control_->clientsDropped() : 0;
+  s.controlClientsEvicted = control_ ? control_->clientsEvicted() : 0;
+  s.controlClientsRefused = control_ ? control_->clientsRefused() : 0;
   s.verbsBuilt = datapaths_->verbsBuilt();
   for (const auto& [key, n] : switchesTo_) s.switchesTo.push_back({key.first, key.second, n});
   return s;
@@ -373,14 +375,12 @@ void Daemon::loop() {
         drainCounterFd(fd);
       } else if (fd == monitor_->fd()) {
         monitor_->onReadable();
-      } else if (fd == control_->listenFd()) {
-        control_->onAcceptable();
+      } else if (fd == control_->fd()) {
+        control_->onReadable();
       } else if (auto it = notifiers.find(fd); it != notifiers.end()) {
         auto ev = it->second->datapath->drainEvents();
         for (auto [gen, err] : ev.vfPortErrors) it->second->pair->onPortError(gen, err);
         if (ev.vfRetired) it->second->pair->onVfPortRetired(*ev.vfRetired);
-      } else {
-        control_->onClientReadable(fd);
       }
     }
     for (auto& rt : pairs_) rt->pair->onTick();

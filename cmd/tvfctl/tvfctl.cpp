@@ -33,6 +33,10 @@ Reply call(const std::string& path, const nlohmann::json& request, int timeoutMs
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  // A connect to a daemon whose listen backlog is full blocks; the timeout
+  // bounds that wait too (EAGAIN when it passes).
+  const timeval tv{timeoutMs / 1000, (timeoutMs % 1000) * 1000};
+  if (fd >= 0) ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) {
     std::cerr << "tvfctl: cannot reach tvfd at " << path << ": " << std::strerror(errno) << "\n";
     if (fd >= 0) ::close(fd);

@@ -9,6 +9,8 @@
 #include "datapath/DatapathFactory.hpp"
 #include "src/ConfigLoader.hpp"
 #include "src/Daemon.hpp"
+#include "src/FdLimit.hpp"
+#include "src/LibbpfLog.hpp"
 #include "tvf/ConfigKeys.hpp"
 #include "tvf/Version.hpp"
 
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   tvf::applyLogLevel(config.logLevel);
+  tvf::routeLibbpfLogs();
+  // The control socket's client cap is taken below this limit.
+  if (auto lim = tvf::raiseFdLimit(); !lim) std::cerr << "tvfd: " << lim.error().describe() << "\n";
 
   tvf::Daemon daemon(std::move(config), configPath, std::make_unique<tvf::ModeDatapathFactory>());
   return daemon.run();
