@@ -24,6 +24,7 @@ packages=(
   util-linux                # setpriv: tests run tvfd/tvfctl with fewer privileges
   python3-prometheus-client # tests parse tvfctl metrics with a real Prometheus parser
   gnuplot-nox               # the demo's timeline picture
+  tcpdump                   # kernel-mode tests: tcpdump -i tvf0 must see both directions (egress mirroring)
 )
 
 missing=()
