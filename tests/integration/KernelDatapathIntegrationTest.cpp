@@ -378,6 +378,39 @@ TEST_F(KernelDatapath, KillAndRestartUnderAUdpStreamLosesNoDatagram) {
   EXPECT_GE(u64(after, "vf", "tx_packets"), u64(atKill, "vf", "tx_packets") + 10000);
 }
 
+// The same with no VF: the synthetic carries the stream through the kill
+// and the restart (the restart re-claims it while its redirect runs).
+TEST_F(KernelDatapath, KillAndRestartOnTheSyntheticLosesNoDatagram) {
+  ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
+  ASSERT_EQ(topo->status()["datapath"]["mode"], "kernel");
+  auto warm = topo->inGuest("ping -n -q -c 5 -i 0.02 -W 2 198.18.0.1");
+  ASSERT_TRUE(contains(warm.out, " 0% packet loss")) << warm.out;
+  const long pps = 10000;
+  const double secs = 5;
+  nlohmann::json atKill, atRestart;
+  auto s = udpStreams(pps, secs, [&] {
+    const std::uint64_t tx0 = u64(topo->status(), "synthetic", "tx_packets");
+    ASSERT_TRUE(Topology::waitFor([&] { return u64(topo->status(), "synthetic", "tx_packets") > tx0 + 5000; }, 10s));
+    atKill = topo->status();
+    topo->stopTvfd(SIGKILL);
+    const std::uint64_t eth0Tx = sysfs("eth0", "tx_packets");
+    EXPECT_TRUE(Topology::waitFor([&] { return sysfs("eth0", "tx_packets") > eth0Tx + 2000; }, 10s));
+    ASSERT_TRUE(topo->restartTvfd());
+    EXPECT_TRUE(topo->waitForState("novf", "synthetic")) << topo->status().dump();
+    atRestart = topo->status();
+  });
+  std::fprintf(stderr, "kill -9 and restart on the synthetic at %ld pps each way: to host %s; to guest %s\n", pps,
+               s.toHost.dump().c_str(), s.toGuest.dump().c_str());
+  for (const auto* j : {&s.toHost, &s.toGuest}) {
+    ASSERT_FALSE(j->is_null());
+    EXPECT_EQ((*j)["lost"], 0);
+    EXPECT_EQ((*j)["received"], static_cast<long>(pps * secs));
+  }
+  ASSERT_FALSE(atRestart.is_null());
+  for (const char* field : {"tx_packets", "tx_bytes", "rx_packets", "rx_bytes"})
+    EXPECT_GE(u64(atRestart, "synthetic", field), u64(atKill, "synthetic", field)) << field << " went backwards";
+}
+
 TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
   // Backends with addresses of their own, the VF present from the start.
   topo->addVf("vf0");
