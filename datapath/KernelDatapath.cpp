@@ -103,7 +103,12 @@ Status KernelDatapath::openVfPort(const LinkInfo& vf, std::uint64_t) {
   if (vf_) return Status::fail(EBUSY, "a VF port is still open on " + name_);
   if (auto st = programs_->setBackend(RedirectSlot::Vf, vf.ifindex); !st) return st;
   vf_ = vf;
-  vfBase_ = slotCounters(RedirectSlot::Vf);
+  // The first VF port of this run counts from the slot's total, which maps
+  // adopted from a previous run carry over (kill -9 and restart): the VF
+  // counters of the status never go backwards, as the synthetic's (read
+  // straight from the slot) do not. Later ports count from their opening;
+  // the pair sums the retired ones.
+  vfBase_ = vfPortsOpened_++ == 0 ? PathCounters{} : slotCounters(RedirectSlot::Vf);
   log_->info("{}: VF {} in the redirect map", name_, vf.ifname);
   return Status::ok();
 }

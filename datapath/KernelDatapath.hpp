@@ -77,6 +77,7 @@ class KernelDatapath final : public Datapath {
   int syntheticIndex_ = 0;
   std::optional<LinkInfo> vf_;
   PathCounters vfBase_;  // the VF slot's counters when this VF's port opened
+  int vfPortsOpened_ = 0;
   std::optional<PathCounters> retired_;
   bool mirror_ = false;
   std::uint64_t mirrored_ = 0;

@@ -33,6 +33,7 @@ packages=(
                             # a callback API and more to configure)
   lintian                   # the Debian package test: lintian reports no error
   strace                    # the unit's SystemCallFilter= test traces the real tvfd
+  tcpdump                   # kernel-mode tests: tcpdump -i tvf0 must see both directions (egress mirroring)
 )
 
 missing=()

@@ -114,7 +114,6 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   } else {
     log_->info("{}: re-adopted the existing TAP (ifindex {})", cfg.name, rt->tap->ifindex());
   }
-  if (auto st = links_->claimBackend(syn->ifindex); !st) return st;
 
   DatapathSpec spec;
   spec.config = cfg;
@@ -126,6 +125,14 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   if (!datapath) return datapath.status();
   rt->datapath = std::move(datapath).value();
   if (auto st = rt->datapath->start(*syn); !st) return st;
+  // Claimed after the datapath's start, which names the program of its
+  // ingress hook (the kernel datapath's redirect): a restart re-claiming
+  // the synthetic then swaps the previous run's redirect for this one's in
+  // place, not for the drop first (frames arriving meanwhile were lost).
+  if (auto st = links_->claimBackend(syn->ifindex); !st) {
+    rt->datapath->stop();
+    return st;
+  }
   rt->announcer = std::make_unique<PacketAnnouncer>(*nl_, hooks_, bus_, rt->config, rt->tap->ifindex(), syn->mac);
   rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_});
   if (cfg.persist) {
