@@ -420,16 +420,19 @@ PairEvent Pair::performAttach() {
   vfHadTx_ = false;
   log_->info("{}: attaching VF {} (ifindex {}, generation {})", config_->name, vf.ifname,
              vf.ifindex, generation_);
-  // 1. Claim the VF and read its capabilities.
+  // 1. What the VF's backend can carry (feature negotiation): it enters
+  // the intersection before the TAP advertises anything. Asked before the
+  // claim: the kernel datapath names its redirect for the VF's ingress
+  // hook here, so the claim attaches it directly (a previous run's
+  // redirect is swapped in place, never for the drop first).
+  auto backend = deps_.datapath.probeVf(vf);
+  if (!backend) return attachFailure(backend.status());
+  vfBackendCaps_ = backend->asCapabilities();
+  // 2. Claim the VF and read its capabilities.
   if (auto st = deps_.links.claimBackend(vf.ifindex); !st) return attachFailure(st);
   auto caps = deps_.links.readCapabilities(vf.ifindex);
   if (!caps) return attachFailure(caps.status());
   vfCaps_ = *caps;
-  // 1b. What the VF's backend can carry (feature negotiation): it enters
-  // the intersection before the TAP advertises anything.
-  auto backend = deps_.datapath.probeVf(vf);
-  if (!backend) return attachFailure(backend.status());
-  vfBackendCaps_ = backend->asCapabilities();
   // 2. Save the TAP's synthetic-only state.
   savedTapCaps_ = appliedCaps_;
   // 3. The MTU policy, before anything is changed on the TAP.
