@@ -1,4 +1,9 @@
 #include "ports/PacketSocketPort.hpp"
+
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <array>
 #include "tvf/VnetHdr.hpp"
 
 #include <arpa/inet.h>
@@ -147,6 +152,25 @@ int PacketSocketPort::send(std::span<const std::uint8_t> frame) noexcept {
   for (;;) {
     const ssize_t n = ::send(fd_.get(), frame.data(), frame.size(), 0);
     if (n >= 0) return 0;
+    if (errno == EINTR) continue;
+    return -errno;
+  }
+}
+
+int PacketSocketPort::sendBatch(std::span<const std::span<const std::uint8_t>> frames) noexcept {
+  constexpr std::size_t kMax = 64;
+  std::array<iovec, kMax> iov{};
+  std::array<mmsghdr, kMax> msgs{};
+  const std::size_t n = std::min(frames.size(), kMax);
+  if (n == 0) return 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    iov[i] = {const_cast<std::uint8_t*>(frames[i].data()), frames[i].size()};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
+  for (;;) {
+    const int sent = ::sendmmsg(fd_.get(), msgs.data(), static_cast<unsigned>(n), 0);
+    if (sent >= 0) return sent;
     if (errno == EINTR) continue;
     return -errno;
   }

@@ -39,6 +39,8 @@ class PacketSocketPort final : public Port {
   int receiveBatch(FrameSink& sink, int budget) noexcept override;
   bool framesWaiting() const noexcept override;
   int send(std::span<const std::uint8_t> frame) noexcept override;
+  // One sendmmsg for the whole batch.
+  int sendBatch(std::span<const std::span<const std::uint8_t>> frames) noexcept override;
   std::string_view mechanism() const noexcept override { return "packet"; }
   // PACKET_STATISTICS' tp_drops (ring full) plus truncated frames.
   std::uint64_t takeReceiveDrops() noexcept override;
