@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "Topology.hpp"
@@ -37,8 +38,26 @@ class Operations : public TopologyTest {
   struct Streams {
     nlohmann::json toHost, toGuest;
   };
+  // The receivers' socket-buffer overflows (Udp RcvbufErrors of
+  // /proc/net/snmp) in a namespace: a loss the receiving application caused
+  // by not reading in time, not the datapath.
+  static long rcvbufErrors(const CommandResult& snmp) {
+    std::istringstream in(snmp.out);
+    std::string head, values;
+    while (std::getline(in, head)) {
+      if (head.rfind("Udp: ", 0) != 0 || !std::getline(in, values)) continue;
+      std::istringstream h(head), v(values);
+      std::string name, value;
+      while (h >> name && v >> value)
+        if (name == "RcvbufErrors") return std::stol(value);
+    }
+    return -1;
+  }
+
   Streams stream(long pps, double secs, const std::function<void()>& during) {
     Streams s;
+    const long guestBefore = rcvbufErrors(topo->inGuest("cat /proc/net/snmp"));
+    const long hostBefore = rcvbufErrors(topo->inHost("cat /proc/net/snmp"));
     const std::string tool = UDPSTREAM_PATH;
     const std::string recvSecs = std::to_string(secs + 2.0);
     CommandResult rh, rg;
@@ -54,6 +73,9 @@ class Operations : public TopologyTest {
     recvGuest.join();
     s.toHost = lastJson(rh.out);
     s.toGuest = lastJson(rg.out);
+    std::fprintf(stderr, "receivers' socket-buffer overflows during the stream: guest %ld, host %ld\n",
+                 rcvbufErrors(topo->inGuest("cat /proc/net/snmp")) - guestBefore,
+                 rcvbufErrors(topo->inHost("cat /proc/net/snmp")) - hostBefore);
     return s;
   }
 };
@@ -78,6 +100,7 @@ TEST_F(Operations, PlannedMigrationLosesNoDatagram) {
   });
   std::fprintf(stderr, "planned migration at %ld pps: to host %s; to guest %s\n", pps,
                s.toHost.dump().c_str(), s.toGuest.dump().c_str());
+  std::fprintf(stderr, "tvf's own counters after it: %s\n", topo->status()["counters"].dump().c_str());
   for (const auto* j : {&s.toHost, &s.toGuest}) {
     ASSERT_FALSE(j->is_null());
     EXPECT_EQ((*j)["lost"], 0);
