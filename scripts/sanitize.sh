@@ -38,15 +38,16 @@ run() {
     # TSan's shadow memory wants the classic layout; without ASLR it never
     # meets a mapping it cannot shadow (kernels with vm.mmap_rnd_bits > 28).
     launcher=(setarch "$(uname -m)" -R)
-    # SCHED_FIFO workers 5-15x slower under TSan would starve the control
-    # thread and the tests' own traffic tools on 2 vCPUs: ordinary threads.
-    export TVF_IT_WORKER_PRIORITY=0
-    # It asserts the FIFO default, which this run overrides.
-    set -- -E 'WithoutSysNiceTheWorkersRunAsOrdinaryThreads' "$@"
+    # Zero loss at 20,000 datagrams/s each way is a throughput promise that
+    # TSan's 5-15x slowdown of tvfd and of the traffic tool cannot keep
+    # (485 and 2170 lost in a run here; the switch logic is exercised by
+    # the other migration tests). The workers keep their SCHED_FIFO
+    # default: with worker_priority 0 the loss was 30x higher and the tests
+    # that check the default scheduling fail.
+    set -- -E '^Operations\.PlannedMigrationLosesNoDatagram$' "$@"
   fi
   "${launcher[@]}" ctest --test-dir "$build" -L 'unit|fuzz|integration' --output-on-failure --timeout 900 "$@" \
     || status=$?
-  unset TVF_IT_WORKER_PRIORITY
   local reports
   reports=$(find "$logs" -type f | sort)
   if [[ -n $reports ]]; then

@@ -63,11 +63,8 @@ bool Topology::startTvfd(const std::string& pairExtra, bool configureTap, const 
   {
     std::ofstream f(dir_ + "/tvf.yaml");
     f << "control_socket: " << socket() << "\n"
-      << "log_level: debug\n";
-    // scripts/sanitize.sh: SCHED_FIFO workers slowed down by TSan would
-    // starve the control thread and the tests' own processes on 2 vCPUs.
-    if (const char* prio = std::getenv("TVF_IT_WORKER_PRIORITY")) f << "worker_priority: " << prio << "\n";
-    f << "pairs:\n"
+      << "log_level: debug\n"
+      << "pairs:\n"
       << "  - name: tvf0\n"
       << "    synthetic: eth0\n";
     if (pairExtra.find("attach_wait_ms") == std::string::npos) f << "    attach_wait_ms: 300\n";
