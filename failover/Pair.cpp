@@ -1,8 +1,8 @@
-#include "Pair.hpp"
+#include "failover/Pair.hpp"
 
 #include <algorithm>
 
-#include "Log.hpp"
+#include "base/Log.hpp"
 
 namespace tvf {
 
@@ -14,10 +14,32 @@ std::int64_t unixMillisNow() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// The events that start a switch, and the reason the timeline gives it.
+std::optional<SwitchReason> switchTrigger(PairEvent e) {
+  switch (e) {
+    case PairEvent::VfAppeared: return SwitchReason::Attach;
+    case PairEvent::VfVanished: return SwitchReason::VfVanished;
+    case PairEvent::PlannedDetach: return SwitchReason::PlannedDetach;
+    case PairEvent::AttachRequested: return SwitchReason::OperatorCommand;
+    case PairEvent::PortError: return SwitchReason::PortError;
+    case PairEvent::VfCarrierLost: return SwitchReason::CarrierLost;
+    case PairEvent::VfCarrierRestored: return SwitchReason::CarrierBack;
+    default: return std::nullopt;
+  }
+}
+
+std::int64_t micros(std::chrono::nanoseconds d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
 }  // namespace
 
+Pair::Pair(PairConfigPtr config, PairDeps deps)
+    : config_(std::move(config)), deps_(deps), log_(moduleLogger("failover")),
+      mirror_(config_->name, deps.links, deps.tap) {}
+
 Pair::Pair(PairConfig config, PairDeps deps)
-    : config_(std::move(config)), deps_(deps), log_(moduleLogger("failover")) {}
+    : Pair(std::make_shared<const PairConfig>(std::move(config)), deps) {}
 
 Pair::~Pair() = default;
 
@@ -33,7 +55,7 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
   // The synthetic follows the TAP: same MTU, same flags.
   if (synthetic_.mtu != tap_.mtu) {
     if (auto st = deps_.links.setMtu(synthetic.ifindex, tap_.mtu); !st) {
-      log_->warn("{}: synthetic {} refused mtu {}: {}", config_.name, synthetic.ifname, tap_.mtu,
+      log_->warn("{}: synthetic {} refused mtu {}: {}", config_->name, synthetic.ifname, tap_.mtu,
                  st.error().describe());
     }
   }
@@ -43,8 +65,8 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
   deps_.datapath.switchTx(PathKind::Synthetic);
   txPath_ = PathKind::Synthetic;
   updateCarrier();
-  log_->info("{}: started on synthetic {} (ifindex {}), transparent={}", config_.name,
-             synthetic.ifname, synthetic.ifindex, config_.transparent);
+  log_->info("{}: started on synthetic {} (ifindex {}), transparent={}", config_->name,
+             synthetic.ifname, synthetic.ifindex, config_->transparent);
   return Status::ok();
 }
 
@@ -52,21 +74,21 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
 
 void Pair::onVfCandidate(const LinkInfo& vf) {
   owner_.check();
-  if (!config_.transparent) return;  // the VF belongs to the OS
-  candidates_[vf.ifindex] = Candidate{vf, deps_.clock.now()};
+  if (!config_->transparent) return;  // the VF belongs to the OS
+  candidates_.offer(vf, deps_.clock.now());
   if (vf_ && vf_->ifindex == vf.ifindex) {
     onLinkChanged(vf);
     return;
   }
   if (state_ == PairState::NoVf) {
     if (held_) {
-      log_->info("{}: VF {} present but the pair is held by a planned detach", config_.name,
+      log_->info("{}: VF {} present but the pair is held by a planned detach", config_->name,
                  vf.ifname);
       return;
     }
-    if (preferredIfname_ && *preferredIfname_ != vf.ifname) {
-      log_->info("{}: VF {} ignored, attach asked for {}", config_.name, vf.ifname,
-                 *preferredIfname_);
+    if (!candidates_.accepts(vf)) {
+      log_->info("{}: VF {} ignored, attach asked for {}", config_->name, vf.ifname,
+                 *candidates_.preferred());
       return;
     }
     vf_ = vf;
@@ -80,9 +102,9 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
 
 void Pair::onLinkRemoved(int ifindex) {
   owner_.check();
-  candidates_.erase(ifindex);
+  candidates_.remove(ifindex);
   if (vf_ && vf_->ifindex == ifindex && !vfGone_) {
-    log_->info("{}: VF {} (ifindex {}) left", config_.name, vf_->ifname, ifindex);
+    log_->info("{}: VF {} (ifindex {}) left", config_->name, vf_->ifname, ifindex);
     dispatch(PairEvent::VfVanished);
   }
 }
@@ -105,28 +127,19 @@ void Pair::onLinkChanged(const LinkInfo& link) {
     return;
   }
   if (!vf_ || vf_->ifindex != link.ifindex || vfGone_) return;
-  if (auto c = candidates_.find(link.ifindex); c != candidates_.end()) c->second.link = link;
+  candidates_.refresh(link);
   vf_ = link;
   if (state_ == PairState::Active) {
     refreshVfCapabilities();
     const bool usable = vfUsable();
+    const bool waiting = deadline_ && deadline_->kind == DeadlineKind::CarrierUp;
     if (txPath_ == PathKind::Vf && !usable) {
-      log_->info("{}: VF {} lost carrier; TX back to the synthetic", config_.name, link.ifname);
+      log_->info("{}: VF {} lost carrier; TX back to the synthetic", config_->name, link.ifname);
       dispatch(PairEvent::VfCarrierLost);
     } else if (txPath_ == PathKind::Synthetic && usable && !deadline_) {
-      // A VF that carried TX before waits carrier_up_delay; a fresh one only
-      // the takeover delay (hv_netvsc's VF_TAKEOVER_INT): its link and the
-      // switch port behind it come up in the same instant, not in order.
-      const auto delay = vfHadTx_ ? config_.carrierUpDelay : std::min(kVfTakeoverDelay, config_.carrierUpDelay);
-      if (delay.count() == 0) {
-        dispatch(PairEvent::VfCarrierRestored);
-      } else {
-        log_->info("{}: VF {} has carrier; TX moves to it in {} ms", config_.name, link.ifname, delay.count());
-        deadline_ = Deadline{deps_.clock.now() + delay, DeadlineKind::CarrierUp, generation_};
-      }
-    } else if (txPath_ == PathKind::Synthetic && !usable && deadline_ &&
-               deadline_->kind == DeadlineKind::CarrierUp) {
-      deadline_.reset();  // it flapped again: start over on the next carrier
+      dispatch(PairEvent::VfCarrierUp);
+    } else if (txPath_ == PathKind::Synthetic && !usable && waiting) {
+      dispatch(PairEvent::VfCarrierLost);  // it flapped again: start over on the next carrier
     }
   }
   updateCarrier();
@@ -136,24 +149,20 @@ void Pair::onTapMulticast(const std::vector<MacAddress>& groups) {
   owner_.check();
   if (groups == tapMulticast_) return;
   tapMulticast_ = groups;
-  for (int target : controlTargets()) {
-    if (auto st = deps_.links.setMulticast(target, groups); !st) {
-      log_->warn("{}: multicast list not mirrored: {}", config_.name, st.error().describe());
-    }
-  }
+  mirror_.mirrorMulticast(groups, controlTargets());
 }
 
 void Pair::onPortError(std::uint64_t generation, int err) {
   owner_.check();
   if (generation != generation_ || !vf_) {
-    log_->debug("{}: stale port error (generation {}, now {}) dropped", config_.name, generation,
+    log_->debug("{}: stale port error (generation {}, now {}) dropped", config_->name, generation,
                 generation_);
     return;
   }
   if (state_ != PairState::Active && state_ != PairState::Detaching) return;
-  log_->warn("{}: VF port {} failed: {}", config_.name, vf_->ifname, std::strerror(err));
+  log_->warn("{}: VF port {} failed: {}", config_->name, vf_->ifname, std::strerror(err));
   if (err == ENETDOWN && state_ == PairState::Active) {
-    if (txPath_ == PathKind::Vf) dispatch(PairEvent::VfCarrierLost);
+    if (txPath_ == PathKind::Vf) dispatch(PairEvent::VfPortDown);
     return;
   }
   dispatch(PairEvent::PortError);
@@ -167,22 +176,18 @@ void Pair::onVfPortRetired(const PathCounters& finalCounters) {
 
 void Pair::plannedDetach() {
   owner_.check();
-  log_->info("{}: planned detach requested in state {}", config_.name, stateName(state_));
+  log_->info("{}: planned detach requested in state {}", config_->name, stateName(state_));
   dispatch(PairEvent::PlannedDetach);
 }
 
 Status Pair::requestAttach(const std::optional<std::string>& ifname) {
   owner_.check();
-  if (!config_.transparent)
-    return Status::fail(EPERM, config_.name + " is not transparent; its VF belongs to the OS");
-  if (ifname) {
-    const bool known = std::any_of(candidates_.begin(), candidates_.end(),
-                                   [&](const auto& c) { return c.second.link.ifname == *ifname; });
-    if (!known) {
-      return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_.name);
-    }
+  if (!config_->transparent)
+    return Status::fail(EPERM, config_->name + " is not transparent; its VF belongs to the OS");
+  if (ifname && !candidates_.knows(*ifname)) {
+    return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_->name);
   }
-  preferredIfname_ = ifname;
+  candidates_.prefer(ifname);
   dispatch(PairEvent::AttachRequested);
   return Status::ok();
 }
@@ -208,8 +213,7 @@ void Pair::onTick() {
     case DeadlineKind::AttachWait: dispatch(PairEvent::AttachWaitElapsed); break;
     case DeadlineKind::Drain: dispatch(PairEvent::DrainElapsed); break;
     case DeadlineKind::CarrierUp:
-      if (state_ == PairState::Active && txPath_ == PathKind::Synthetic && vfUsable())
-        dispatch(PairEvent::VfCarrierRestored);
+      if (state_ == PairState::Active && txPath_ == PathKind::Synthetic) dispatch(PairEvent::VfCarrierRestored);
       break;
   }
 }
@@ -230,21 +234,29 @@ void Pair::dispatch(PairEvent event) {
 
 void Pair::run(PairEvent event) {
   const PairState from = state_;
-  auto t = lookupTransition(from, event);
+  auto t = lookupTransition(from, event, vfUsable());
   if (!t) {
     ++illegalTransitions_;
-    log_->warn("{}: illegal transition [{}] -> [?] on {} (ignored)", config_.name,
+    log_->warn("{}: illegal transition [{}] -> [?] on {} (ignored)", config_->name,
                stateName(from), eventName(event));
     return;
   }
   state_ = t->next;
   switchedNow_ = false;
+  // A held pair (planned detach) moves nowhere until tvfctl attach.
+  if (auto reason = switchTrigger(event);
+      reason && switchTarget(*reason) != txPath_ && (!held_ || event == PairEvent::AttachRequested))
+    timeline_.trigger(*reason, micros(std::chrono::system_clock::now().time_since_epoch()),
+                      micros(deps_.clock.now().time_since_epoch()), droppedFrames());
   for (PairAction a : t->actions) execute(a);
+  // Back at rest without a switch: what started one led nowhere.
+  if (!switchedNow_ && from != state_ && (state_ == PairState::NoVf || state_ == PairState::Failed))
+    timeline_.clearTrigger();
   updateCarrier();
   if (from != state_) {
-    log_->info("{}: [{}] -> [{}] on {}", config_.name, stateName(from), stateName(state_),
+    log_->info("{}: [{}] -> [{}] on {}", config_->name, stateName(from), stateName(state_),
                eventName(event));
-    deps_.bus.pairStateChanged(config_.name, from, state_);
+    deps_.bus.pairStateChanged(config_->name, from, state_);
   }
 }
 
@@ -252,12 +264,10 @@ void Pair::execute(PairAction action) {
   switch (action) {
     case PairAction::StartAttachWait: {
       const auto now = deps_.clock.now();
-      auto since = now;
-      if (auto c = vf_ ? candidates_.find(vf_->ifindex) : candidates_.end(); c != candidates_.end())
-        since = c->second.since;
-      const auto at = std::max(now, since + config_.attachWait);
+      const auto since = (vf_ ? candidates_.since(vf_->ifindex) : std::nullopt).value_or(now);
+      const auto at = std::max(now, since + config_->attachWait);
       deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
-      log_->info("{}: VF {} found; attaching in {} ms", config_.name, vf_ ? vf_->ifname : "?",
+      log_->info("{}: VF {} found; attaching in {} ms", config_->name, vf_ ? vf_->ifname : "?",
                  std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count());
       break;
     }
@@ -284,12 +294,12 @@ void Pair::execute(PairAction action) {
       break;
     case PairAction::RefuseSecondVf:
       ++refusedVfs_;
-      log_->warn("{}: second VF {} refused; the pair already has {}", config_.name,
+      log_->warn("{}: second VF {} refused; the pair already has {}", config_->name,
                  offered_ ? offered_->ifname : "?", vf_ ? vf_->ifname : "?");
       break;
     case PairAction::ForgetVf:
       vfGone_ = true;
-      if (vf_) candidates_.erase(vf_->ifindex);
+      if (vf_) candidates_.remove(vf_->ifindex);
       if (state_ == PairState::NoVf) {
         vf_.reset();
         vfGone_ = false;
@@ -302,23 +312,27 @@ void Pair::execute(PairAction action) {
       switchTx(PathKind::Synthetic);
       break;
     case PairAction::Announce:
-      if (switchedNow_) deps_.announcer.announce(txPath_, config_.announceCount);
+      if (switchedNow_) {
+        const int ifindex = txPath_ == PathKind::Vf && vf_ ? vf_->ifindex : synthetic_.ifindex;
+        deps_.bus.announceRequested(config_->name, txPath_, ifindex, config_->announceCount);
+      }
       break;
     case PairAction::RunSwitchHook:
       if (switchedNow_) {
         const std::string ifname = txPath_ == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname;
-        deps_.announcer.runSwitchHook(config_.name, txPath_, ifname);
-        deps_.bus.datapathSwitched(config_.name, txPath_, ifname);
+        deps_.bus.datapathSwitched(config_->name, txPath_, ifname);
       }
       break;
     case PairAction::CountSwitch:
       if (switchedNow_) {
         ++switches_;
         lastSwitchUnixMs_ = unixMillisNow();
+        timeline_.switched(switchedFrom_, txPath_, vf_ ? vf_->ifname : "", txMovedAt_.wallUs, txMovedAt_.monoUs,
+                           txMovedAt_.drops, SwitchReason::OperatorCommand);
       }
       break;
     case PairAction::StartDrain:
-      deadline_ = Deadline{deps_.clock.now() + config_.drainGrace, DeadlineKind::Drain, generation_};
+      deadline_ = Deadline{deps_.clock.now() + config_->drainGrace, DeadlineKind::Drain, generation_};
       break;
     case PairAction::FoldCounters:
       vfAccumulator_.fold(retiredCounters_);
@@ -343,7 +357,7 @@ void Pair::execute(PairAction action) {
     case PairAction::ReleaseVf:
       if (vf_ && !vfGone_) {
         if (auto st = deps_.links.releaseBackend(vf_->ifindex); !st) {
-          log_->warn("{}: release of VF {}: {}", config_.name, vf_->ifname, st.error().describe());
+          log_->warn("{}: release of VF {}: {}", config_->name, vf_->ifname, st.error().describe());
         }
       }
       vf_.reset();
@@ -351,7 +365,7 @@ void Pair::execute(PairAction action) {
       break;
     case PairAction::Hold:
       held_ = true;
-      preferredIfname_.reset();
+      candidates_.prefer(std::nullopt);
       break;
     case PairAction::ReleaseHold:
       held_ = false;
@@ -359,18 +373,29 @@ void Pair::execute(PairAction action) {
     case PairAction::OfferCandidate:
       offerCandidate();
       break;
+    case PairAction::StartCarrierWait: {
+      // A VF that carried TX before waits carrier_up_delay; a fresh one only
+      // the takeover delay (hv_netvsc's VF_TAKEOVER_INT): its link and the
+      // switch port behind it come up in the same instant, not in order.
+      const auto delay = vfHadTx_ ? config_->carrierUpDelay : std::min(kVfTakeoverDelay, config_->carrierUpDelay);
+      if (delay.count() == 0) {
+        queue_.push_back(PairEvent::VfCarrierRestored);
+      } else {
+        log_->info("{}: VF {} has carrier; TX moves to it in {} ms", config_->name, vf_ ? vf_->ifname : "?",
+                   delay.count());
+        deadline_ = Deadline{deps_.clock.now() + delay, DeadlineKind::CarrierUp, generation_};
+      }
+      break;
+    }
+    case PairAction::CancelCarrierWait:
+      if (deadline_ && deadline_->kind == DeadlineKind::CarrierUp) deadline_.reset();
+      break;
   }
 }
 
 void Pair::offerCandidate() {
-  if (state_ != PairState::NoVf || held_ || candidates_.empty()) return;
-  const LinkInfo* pick = nullptr;
-  for (const auto& [index, candidate] : candidates_) {
-    if (!preferredIfname_ || candidate.link.ifname == *preferredIfname_) {
-      pick = &candidate.link;
-      break;
-    }
-  }
+  if (state_ != PairState::NoVf || held_) return;
+  auto pick = candidates_.pick();
   if (!pick) return;
   vf_ = *pick;
   vfGone_ = false;
@@ -381,11 +406,11 @@ void Pair::offerCandidate() {
 PairEvent Pair::attachFailure(const Status& st) {
   setError(st.error().describe());
   if (isVanishError(st.code())) {
-    log_->warn("{}: VF vanished while attaching: {}", config_.name, st.error().describe());
+    log_->warn("{}: VF vanished while attaching: {}", config_->name, st.error().describe());
     return PairEvent::VfVanished;
   }
   ++attachFailures_;
-  log_->error("{}: attach failed: {}", config_.name, st.error().describe());
+  log_->error("{}: attach failed: {}", config_->name, st.error().describe());
   return PairEvent::AttachFailed;
 }
 
@@ -393,9 +418,17 @@ PairEvent Pair::performAttach() {
   TVF_ASSERT(vf_.has_value());
   const LinkInfo vf = *vf_;
   vfHadTx_ = false;
-  log_->info("{}: attaching VF {} (ifindex {}, generation {})", config_.name, vf.ifname,
+  log_->info("{}: attaching VF {} (ifindex {}, generation {})", config_->name, vf.ifname,
              vf.ifindex, generation_);
-  // 1. Claim the VF and read its capabilities.
+  // 1. What the VF's backend can carry (feature negotiation): it enters
+  // the intersection before the TAP advertises anything. Asked before the
+  // claim: the kernel datapath names its redirect for the VF's ingress
+  // hook here, so the claim attaches it directly (a previous run's
+  // redirect is swapped in place, never for the drop first).
+  auto backend = deps_.datapath.probeVf(vf);
+  if (!backend) return attachFailure(backend.status());
+  vfBackendCaps_ = backend->asCapabilities();
+  // 2. Claim the VF and read its capabilities.
   if (auto st = deps_.links.claimBackend(vf.ifindex); !st) return attachFailure(st);
   auto caps = deps_.links.readCapabilities(vf.ifindex);
   if (!caps) return attachFailure(caps.status());
@@ -405,21 +438,21 @@ PairEvent Pair::performAttach() {
   // 3. The MTU policy, before anything is changed on the TAP.
   if (!vfCaps_.acceptsMtu(tap_.mtu)) {
     const std::uint32_t fit = tap_.mtu < vfCaps_.minMtu ? vfCaps_.minMtu : vfCaps_.maxMtu;
-    if (config_.vfMtuPolicy == VfMtuPolicy::Refuse) {
+    if (config_->vfMtuPolicy == VfMtuPolicy::Refuse) {
       return attachFailure(Status::fail(
           ERANGE, vf.ifname + " cannot take mtu " + std::to_string(tap_.mtu) + " (range " +
                       std::to_string(vfCaps_.minMtu) + "-" + std::to_string(vfCaps_.maxMtu) +
                       "); vf_mtu_policy is refuse"));
     }
     log_->warn("{}: VF {} cannot take mtu {}; clamping {} to {} (vf_mtu_policy clamp)",
-               config_.name, vf.ifname, tap_.mtu, config_.name, fit);
+               config_->name, vf.ifname, tap_.mtu, config_->name, fit);
     if (auto st = deps_.tap.setMtu(fit); !st) return attachFailure(st);
     (void)deps_.links.setMtu(synthetic_.ifindex, fit);
     clampedMtu_ = std::make_pair(tap_.mtu, fit);
     tap_.mtu = fit;
   }
-  // 4. The TAP advertises synthetic ∩ VF.
-  const Capabilities merged = intersect(syntheticCaps_, vfCaps_);
+  // 4. The TAP advertises synthetic ∩ VF ∩ the VF's backend.
+  const Capabilities merged = vfPathCaps();
   if (auto st = deps_.tap.applyCapabilities(merged); !st) return attachFailure(st);
   appliedCaps_ = merged;
   // 5. The VF takes the TAP's MTU and flags.
@@ -453,11 +486,25 @@ void Pair::rollbackAttach() {
 void Pair::switchTx(PathKind path) {
   if (txPath_ == path) return;
   deps_.datapath.switchTx(path);
+  // When TX moved, for the timeline (recorded later, at CountSwitch, after
+  // the announcements).
+  txMovedAt_ = {micros(std::chrono::system_clock::now().time_since_epoch()),
+                micros(deps_.clock.now().time_since_epoch()), droppedFrames()};
+  switchedFrom_ = txPath_;
   txPath_ = path;
   switchedNow_ = true;
   if (path == PathKind::Vf) vfHadTx_ = true;
-  log_->info("{}: TX now on {} ({})", config_.name, pathName(path),
+  log_->info("{}: TX now on {} ({})", config_->name, pathName(path),
              path == PathKind::Vf && vf_ ? vf_->ifname : synthetic_.ifname);
+}
+
+Capabilities Pair::vfPathCaps() const { return intersect(intersect(syntheticCaps_, vfCaps_), vfBackendCaps_); }
+
+std::uint64_t Pair::droppedFrames() const {
+  const PathCounters syn = deps_.datapath.liveCounters(PathKind::Synthetic);
+  const PathCounters vf =
+      vfAccumulator_.total(deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});
+  return syn.rxDropped + syn.txDropped + vf.rxDropped + vf.txDropped;
 }
 
 bool Pair::vfUsable() const {
@@ -468,7 +515,7 @@ void Pair::updateCarrier() {
   const bool want = txPath_ == PathKind::Vf ? vfUsable() : synthetic_.carrier;
   if (carrier_ && *carrier_ == want) return;
   if (auto st = deps_.tap.setCarrier(want); !st) {
-    log_->warn("{}: carrier: {}", config_.name, st.error().describe());
+    log_->warn("{}: carrier: {}", config_->name, st.error().describe());
     return;
   }
   carrier_ = want;
@@ -478,104 +525,45 @@ void Pair::refreshVfCapabilities() {
   auto caps = deps_.links.readCapabilities(vf_->ifindex);
   if (!caps || *caps == vfCaps_) return;
   vfCaps_ = *caps;
-  const Capabilities merged = intersect(syntheticCaps_, vfCaps_);
+  const Capabilities merged = vfPathCaps();
   if (merged == appliedCaps_) return;
   if (auto st = deps_.tap.applyCapabilities(merged); !st) {
     setError(st.error().describe());
     return;
   }
   appliedCaps_ = merged;
-  log_->info("{}: VF {} capabilities changed; TAP now advertises {} offloads", config_.name,
+  log_->info("{}: VF {} capabilities changed; TAP now advertises {} offloads", config_->name,
              vf_->ifname, merged.offloads.names().size());
 }
 
-std::vector<int> Pair::controlTargets() const {
-  std::vector<int> targets;
-  if (vf_ && !vfGone_ && state_ == PairState::Active) targets.push_back(vf_->ifindex);
-  targets.push_back(synthetic_.ifindex);
+std::vector<TapMirror::Target> Pair::controlTargets() const {
+  std::vector<TapMirror::Target> targets;
+  if (vf_ && !vfGone_ && state_ == PairState::Active) targets.push_back({vf_->ifindex, vf_->ifname});
+  targets.push_back({synthetic_.ifindex, synthetic_.ifname});
   return targets;
 }
 
 void Pair::forwardTapChange(const LinkInfo& now) {
-  const LinkInfo before = tap_;
-  tap_.carrier = now.carrier;
-  tap_.running = now.running;
-  const auto targets = controlTargets();
-
-  // Applies one setting VF first, then the synthetic; on a refusal, undoes
-  // what was applied and sets the TAP back.
-  auto forward = [&](const char* what, auto apply, auto oldValue, auto newValue,
-                     auto restoreTap) -> bool {
-    std::vector<int> done;
-    for (int target : targets) {
-      if (auto st = apply(target, newValue); !st) {
-        for (int d : done) (void)apply(d, oldValue);
-        (void)restoreTap(oldValue);
-        ++controlOpRollbacks_;
-        const std::string who = vf_ && target == vf_->ifindex ? vf_->ifname : synthetic_.ifname;
-        setError(std::string(what) + " refused by " + who + ": " + st.error().describe());
-        log_->warn("{}: {} change on {} refused by {} ({}); {} set back", config_.name, what,
-                   config_.name, who, st.error().describe(), config_.name);
-        return false;
-      }
-      done.push_back(target);
-    }
-    return true;
-  };
-
-  if (now.mtu != before.mtu) {
-    const bool ok = forward(
-        "mtu", [&](int i, std::uint32_t v) { return deps_.links.setMtu(i, v); }, before.mtu,
-        now.mtu, [&](std::uint32_t v) { return deps_.tap.setMtu(v); });
-    if (ok) {
-      tap_.mtu = now.mtu;
-      clampedMtu_.reset();  // the user chose an MTU: nothing to restore later
-    }
-  }
-  if (now.up != before.up) {
-    // The TAP's IFF_UP cannot be set back from here without fighting the
-    // user; a refusal is logged and counted only.
-    for (int target : targets) {
-      if (auto st = deps_.links.setUp(target, now.up); !st) {
-        ++controlOpRollbacks_;
-        log_->warn("{}: up={} not mirrored: {}", config_.name, now.up, st.error().describe());
-      }
-    }
-    tap_.up = now.up;
-  }
-  if (now.promisc != before.promisc) {
-    if (forward(
-            "promisc", [&](int i, bool v) { return deps_.links.setPromisc(i, v); }, before.promisc,
-            now.promisc, [](bool) { return Status::ok(); }))
-      tap_.promisc = now.promisc;
-  }
-  if (now.allmulti != before.allmulti) {
-    if (forward(
-            "allmulti", [&](int i, bool v) { return deps_.links.setAllmulti(i, v); },
-            before.allmulti, now.allmulti, [](bool) { return Status::ok(); }))
-      tap_.allmulti = now.allmulti;
-  }
+  auto out = mirror_.forward(tap_, now, controlTargets());
+  tap_ = out.accepted;
+  controlOpRollbacks_ += out.rollbacks;
+  if (!out.error.empty()) setError(out.error);
+  if (out.mtuChanged) clampedMtu_.reset();  // the user chose an MTU: nothing to restore later
 }
 
 void Pair::setError(const std::string& e) { lastError_ = e; }
 
-void Pair::reconfigure(const PairConfig& next) {
+void Pair::reconfigure(PairConfigPtr next) {
   owner_.check();
-  config_.attachWait = next.attachWait;
-  config_.announceCount = next.announceCount;
-  config_.onSwitch = next.onSwitch;
-  config_.hookTimeout = next.hookTimeout;
-  config_.drainGrace = next.drainGrace;
-  config_.vfMtuPolicy = next.vfMtuPolicy;
-  config_.carrierUpDelay = next.carrierUpDelay;
+  config_ = std::move(next);
 }
 
 PairStatus Pair::status() const {
   owner_.check();
   PairStatus s;
-  s.name = config_.name;
-  s.tap = config_.name;
-  s.transparent = config_.transparent;
+  s.name = config_->name;
+  s.tap = config_->name;
+  s.transparent = config_->transparent;
   s.state = state_;
   s.active = txPath_;
   s.synthetic = {synthetic_.ifname, synthetic_.ifindex, synthetic_.carrier, "packet"};
@@ -585,6 +573,7 @@ PairStatus Pair::status() const {
   }
   s.caps = appliedCaps_;
   s.mtu = tap_.mtu;
+  s.datapath = deps_.datapath.describe();
   s.syntheticCounters = deps_.datapath.liveCounters(PathKind::Synthetic);
   s.vfCounters = vfAccumulator_.total(
       deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});

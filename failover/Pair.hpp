@@ -1,8 +1,8 @@
 // One synthetic/VF pair: the engine that runs the transition table and
-// executes its actions against LinkControl, TapFront, Datapath and
-// PathAnnouncer. It also forwards control operations made on the TAP
-// (MTU, up/down, promisc, allmulti, multicast) to the backends, VF first,
-// with rollback.
+// executes its actions against LinkControl, TapFront and Datapath; what
+// others act on (announcements, the on_switch hook, state changes) it
+// emits on the EventBus. Control operations made on the TAP go to the backends
+// through its TapMirror; VF candidates are kept in its CandidateSet.
 //
 // Thread: the control thread owns it; every public method checks that.
 // Counters kept: switches, attach failures, illegal transitions, refused
@@ -18,16 +18,20 @@
 #include <string>
 #include <vector>
 
-#include "CounterAccumulator.hpp"
-#include "EventBus.hpp"
-#include "PairStateMachine.hpp"
-#include "ThreadOwner.hpp"
+#include "failover/CandidateSet.hpp"
+#include "failover/CounterAccumulator.hpp"
+#include "failover/EventBus.hpp"
+#include "failover/PairStateMachine.hpp"
+#include "failover/SwitchTimeline.hpp"
+#include "failover/TapMirror.hpp"
+#include "base/ThreadOwner.hpp"
 #include "tvf/Capabilities.hpp"
 #include "tvf/Clock.hpp"
 #include "tvf/Config.hpp"
 #include "tvf/LinkEvent.hpp"
 #include "tvf/PairEnvironment.hpp"
 #include "tvf/PairState.hpp"
+#include "tvf/PairStatus.hpp"
 
 namespace spdlog {
 class logger;
@@ -35,51 +39,19 @@ class logger;
 
 namespace tvf {
 
-struct PairStatus {
-  struct Backend {
-    std::string ifname;
-    int ifindex = 0;
-    bool carrier = false;
-    std::string datapath;  // VF only: "packet" / "verbs"
-  };
-  std::string name;
-  std::string tap;
-  bool transparent = true;
-  PairState state = PairState::NoVf;
-  PathKind active = PathKind::Synthetic;
-  Backend synthetic;
-  std::optional<Backend> vf;
-  Capabilities caps;
-  std::uint32_t mtu = 0;
-  PathCounters syntheticCounters;
-  PathCounters vfCounters;
-  std::uint64_t switches = 0;
-  bool held = false;
-  std::uint64_t generation = 0;
-  std::uint64_t attachFailures = 0;
-  std::uint64_t illegalTransitions = 0;
-  std::uint64_t refusedVfs = 0;
-  std::uint64_t controlOpRollbacks = 0;
-  std::int64_t lastSwitchUnixMs = 0;
-  std::string lastError;
-  // Filled by the daemon, which owns the datapath.
-  struct Workers {
-    std::size_t count = 0;
-    std::string scheduling;  // "fifo:N", "other", "other (fifo:N refused: ...)"
-  } workers;
-};
-
 struct PairDeps {
   LinkControl& links;
   TapFront& tap;
   Datapath& datapath;
-  PathAnnouncer& announcer;
   const Clock& clock;
   EventBus& bus;
 };
 
 class Pair {
  public:
+  // `config`: the pair's configuration snapshot, shared with the daemon
+  // and the announcer; a reload swaps it (reconfigure).
+  Pair(PairConfigPtr config, PairDeps deps);
   Pair(PairConfig config, PairDeps deps);
   ~Pair();
   Pair(const Pair&) = delete;
@@ -115,10 +87,14 @@ class Pair {
   void onTick();
 
   PairStatus status() const;
-  // SIGHUP: takes the new values of the fields that may change at runtime
-  // (attach wait, announce count, hook, drain, MTU policy).
-  void reconfigure(const PairConfig& next);
-  const PairConfig& config() const { return config_; }
+  // The last SwitchTimeline::kCapacity switches, with reasons and durations.
+  const SwitchTimeline& timeline() const { return timeline_; }
+  // Restores a saved timeline (persist: true, after a daemon restart).
+  void restoreTimeline(SwitchTimeline saved) { timeline_ = std::move(saved); }
+  // SIGHUP: the new snapshot, in which only the keys the key table marks
+  // live may differ (tvf/ConfigKeys.hpp reloadPair makes it).
+  void reconfigure(PairConfigPtr next);
+  const PairConfig& config() const { return *config_; }
   PairState state() const { return state_; }
   PathKind txPath() const { return txPath_; }
   std::uint64_t generation() const { return generation_; }
@@ -145,15 +121,21 @@ class Pair {
   void offerCandidate();
   void updateCarrier();
   bool vfUsable() const;
+  // Frames the datapath dropped so far, both paths, rx + tx (the timeline's window).
+  std::uint64_t droppedFrames() const;
   void refreshVfCapabilities();
+  // What tvf0 may advertise while the VF carries TX: synthetic ∩ VF ∩ the
+  // VF backend's negotiated features.
+  Capabilities vfPathCaps() const;
   void forwardTapChange(const LinkInfo& now);
-  std::vector<int> controlTargets() const;
+  std::vector<TapMirror::Target> controlTargets() const;
   void setError(const std::string& e);
 
-  PairConfig config_;
+  PairConfigPtr config_;
   PairDeps deps_;
   ThreadOwner owner_;
   std::shared_ptr<spdlog::logger> log_;
+  TapMirror mirror_;
 
   PairState state_ = PairState::NoVf;
   std::deque<PairEvent> queue_;  // events raised while actions run
@@ -171,19 +153,10 @@ class Pair {
   std::optional<LinkInfo> vf_;  // the VF waited for / attached
   bool vfGone_ = false;
   Capabilities vfCaps_;
-  // Every matching VF present, with when it last appeared or changed. The
-  // attach wait runs from then: a fresh VF waits all of attach_wait, one
-  // offered later (after `attach`, or when the attached VF left) only what
-  // is left of it, so `tvf-migrate post` takes a VF that came back during
-  // the move at once.
-  struct Candidate {
-    LinkInfo link;
-    Clock::TimePoint since;
-  };
-  std::map<int, Candidate> candidates_;
+  Capabilities vfBackendCaps_;  // what the VF's backend negotiated (BackendFeatures)
+  CandidateSet candidates_;
   std::optional<LinkInfo> offered_;     // the candidate of the event in flight
   bool held_ = false;
-  std::optional<std::string> preferredIfname_;
 
   PathKind txPath_ = PathKind::Synthetic;
   bool switchedNow_ = false;  // the current transition really moved TX
@@ -201,6 +174,13 @@ class Pair {
   std::uint64_t controlOpRollbacks_ = 0;
   std::int64_t lastSwitchUnixMs_ = 0;
   std::string lastError_;
+  PathKind switchedFrom_ = PathKind::Synthetic;  // TX's path before the switch in flight
+  struct TxMoved {
+    std::int64_t wallUs = 0;  // CLOCK_REALTIME, µs
+    std::int64_t monoUs = 0;  // the Clock, µs
+    std::uint64_t drops = 0;  // droppedFrames() then
+  } txMovedAt_;
+  SwitchTimeline timeline_;
 };
 
 using PairPtr = std::unique_ptr<Pair>;

@@ -1,6 +1,6 @@
-#include "PairRouter.hpp"
+#include "failover/PairRouter.hpp"
 
-#include "Log.hpp"
+#include "base/Log.hpp"
 
 namespace tvf {
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "Pair.hpp"
-#include "VfMatcher.hpp"
+#include "failover/Pair.hpp"
+#include "failover/VfMatcher.hpp"
 #include "tvf/LinkEvent.hpp"
 
 namespace spdlog {

@@ -1,4 +1,4 @@
-#include "PairStateMachine.hpp"
+#include "failover/PairStateMachine.hpp"
 
 namespace tvf {
 namespace {
@@ -6,6 +6,9 @@ namespace {
 using S = PairState;
 using E = PairEvent;
 using A = PairAction;
+using G = Guard;
+constexpr TxAfter kToVf = TxAfter::Vf;
+constexpr TxAfter kToSyn = TxAfter::Synthetic;
 
 // Leaving a working VF: TX first, then tell the network, then tear down.
 #define TVF_LEAVE_VF A::SwitchTxToSynthetic, A::Announce, A::RunSwitchHook, A::CountSwitch
@@ -24,19 +27,27 @@ const std::vector<TableRow> kTable = {
     {S::Waiting, E::AttachRequested, {S::Waiting, {}}},
     // Attaching
     {S::Attaching, E::AttachSucceeded,
-     {S::Active, {A::SwitchTxToVf, A::Announce, A::RunSwitchHook, A::CountSwitch}}},
+     {S::Active, {A::SwitchTxToVf, A::Announce, A::RunSwitchHook, A::CountSwitch}, kToVf}, G::VfUsable},
+    // Attached without carrier yet: TX stays on the synthetic until
+    // VfCarrierUp and its wait.
+    {S::Attaching, E::AttachSucceeded, {S::Active, {}, kToSyn}, G::VfNotUsable},
     {S::Attaching, E::AttachFailed, {S::Failed, {A::RollbackAttach}}},
     {S::Attaching, E::VfVanished, {S::NoVf, {A::ForgetVf, A::RollbackAttach, A::OfferCandidate}}},
     {S::Attaching, E::VfAppeared, {S::Attaching, {A::RefuseSecondVf}}},
     // Active
-    {S::Active, E::VfVanished, {S::Detaching, {A::ForgetVf, TVF_LEAVE_VF, A::RetireVfPort}}},
-    {S::Active, E::PortError, {S::Detaching, {TVF_LEAVE_VF, A::RetireVfPort}}},
-    {S::Active, E::PlannedDetach, {S::Detaching, {A::Hold, TVF_LEAVE_VF, A::StartDrain}}},
+    // Active: the VF is attached. TX is on it, or, after a carrier loss or
+    // before its first carrier, on the synthetic while the carrier wait runs.
+    {S::Active, E::VfVanished, {S::Detaching, {A::ForgetVf, A::CancelCarrierWait, TVF_LEAVE_VF, A::RetireVfPort}, kToSyn}},
+    {S::Active, E::PortError, {S::Detaching, {A::CancelCarrierWait, TVF_LEAVE_VF, A::RetireVfPort}, kToSyn}},
+    {S::Active, E::PlannedDetach, {S::Detaching, {A::Hold, A::CancelCarrierWait, TVF_LEAVE_VF, A::StartDrain}, kToSyn}},
     {S::Active, E::VfAppeared, {S::Active, {A::RefuseSecondVf}}},
     {S::Active, E::AttachRequested, {S::Active, {}}},
-    {S::Active, E::VfCarrierLost, {S::Active, {TVF_LEAVE_VF}}},
+    {S::Active, E::VfCarrierLost, {S::Active, {A::CancelCarrierWait, TVF_LEAVE_VF}, kToSyn}},
+    {S::Active, E::VfPortDown, {S::Active, {A::CancelCarrierWait, TVF_LEAVE_VF}, kToSyn}},
+    {S::Active, E::VfCarrierUp, {S::Active, {A::StartCarrierWait}, kToSyn}},
     {S::Active, E::VfCarrierRestored,
-     {S::Active, {A::SwitchTxToVf, A::Announce, A::RunSwitchHook, A::CountSwitch}}},
+     {S::Active, {A::SwitchTxToVf, A::Announce, A::RunSwitchHook, A::CountSwitch}, kToVf}, G::VfUsable},
+    {S::Active, E::VfCarrierRestored, {S::Active, {}, kToSyn}, G::VfNotUsable},
     // Detaching
     {S::Detaching, E::DrainElapsed, {S::Detaching, {A::RetireVfPort}}},
     {S::Detaching, E::VfPortRetired,
@@ -46,7 +57,9 @@ const std::vector<TableRow> kTable = {
     {S::Detaching, E::VfAppeared, {S::Detaching, {A::RefuseSecondVf}}},
     {S::Detaching, E::PlannedDetach, {S::Detaching, {A::Hold}}},
     {S::Detaching, E::VfCarrierLost, {S::Detaching, {}}},
+    {S::Detaching, E::VfCarrierUp, {S::Detaching, {}}},
     {S::Detaching, E::VfCarrierRestored, {S::Detaching, {}}},
+    {S::Detaching, E::VfPortDown, {S::Detaching, {}}},
     // Failed: the VF stays untaken until it leaves or an attach is asked for.
     {S::Failed, E::VfVanished, {S::NoVf, {A::ForgetVf, A::OfferCandidate}}},
     {S::Failed, E::AttachRequested, {S::Waiting, {A::ReleaseHold, A::StartAttachWait}}},
@@ -60,11 +73,23 @@ const std::vector<TableRow> kTable = {
 
 const std::vector<TableRow>& transitionTable() { return kTable; }
 
-std::optional<Transition> lookupTransition(PairState state, PairEvent event) {
+std::optional<Transition> lookupTransition(PairState state, PairEvent event, bool vfUsable) {
   for (const auto& row : kTable) {
-    if (row.from == state && row.event == event) return row.to;
+    if (row.from != state || row.event != event) continue;
+    if (row.guard == Guard::VfUsable && !vfUsable) continue;
+    if (row.guard == Guard::VfNotUsable && vfUsable) continue;
+    return row.to;
   }
   return std::nullopt;
+}
+
+std::string_view guardName(Guard g) {
+  switch (g) {
+    case G::Always: return "always";
+    case G::VfUsable: return "vf-usable";
+    case G::VfNotUsable: return "vf-not-usable";
+  }
+  return "?";
 }
 
 std::string_view eventName(PairEvent e) {
@@ -80,7 +105,9 @@ std::string_view eventName(PairEvent e) {
     case E::DrainElapsed: return "drain-elapsed";
     case E::VfPortRetired: return "vf-port-retired";
     case E::VfCarrierLost: return "vf-carrier-lost";
+    case E::VfCarrierUp: return "vf-carrier-up";
     case E::VfCarrierRestored: return "vf-carrier-restored";
+    case E::VfPortDown: return "vf-port-down";
   }
   return "?";
 }
@@ -106,6 +133,8 @@ std::string_view actionName(PairAction a) {
     case A::Hold: return "hold";
     case A::ReleaseHold: return "release-hold";
     case A::OfferCandidate: return "offer-candidate";
+    case A::StartCarrierWait: return "start-carrier-wait";
+    case A::CancelCarrierWait: return "cancel-carrier-wait";
   }
   return "?";
 }

@@ -22,8 +22,21 @@ enum class PairEvent {
   DrainElapsed,       // the planned detach's RX grace period passed
   VfPortRetired,      // every worker stopped using the VF port
   VfCarrierLost,      // the attached VF lost carrier (not a detach)
-  VfCarrierRestored,
+  VfCarrierUp,        // the attached VF is usable again while TX is on the synthetic
+  VfCarrierRestored,  // the carrier wait after VfCarrierUp passed
+  VfPortDown,         // a worker saw ENETDOWN on the VF port: carrier loss, not a removal
 };
+
+// A condition a row needs besides (state, event): lets the table itself
+// say where TX goes when the VF is attached but cannot carry traffic yet.
+enum class Guard {
+  Always,
+  VfUsable,     // the VF is present, up, with carrier and an open port
+  VfNotUsable,
+};
+
+// Where TX is after a transition.
+enum class TxAfter { Unchanged, Vf, Synthetic };
 
 enum class PairAction {
   StartAttachWait,
@@ -45,6 +58,8 @@ enum class PairAction {
   Hold,                  // a planned detach: take no VF until attach
   ReleaseHold,
   OfferCandidate,        // back in NoVf: offer a remaining candidate VF
+  StartCarrierWait,      // carrier_up_delay (or the takeover delay) before TX returns to the VF
+  CancelCarrierWait,
 };
 
 std::string_view eventName(PairEvent e);
@@ -53,17 +68,21 @@ std::string_view actionName(PairAction a);
 struct Transition {
   PairState next;
   std::vector<PairAction> actions;
+  TxAfter tx = TxAfter::Unchanged;
 };
 
-// The transition for (state, event), or nullopt when it is illegal.
-std::optional<Transition> lookupTransition(PairState state, PairEvent event);
+// The transition for (state, event) under the guards' values, or nullopt
+// when it is illegal. Without `vfUsable`, guarded rows read it as true.
+std::optional<Transition> lookupTransition(PairState state, PairEvent event, bool vfUsable = true);
 
-// Every legal (state, event) pair, for tests and documentation.
+// Every legal (state, event, guard), for tests and documentation.
 struct TableRow {
   PairState from;
   PairEvent event;
   Transition to;
+  Guard guard = Guard::Always;
 };
+std::string_view guardName(Guard g);
 const std::vector<TableRow>& transitionTable();
 
 }  // namespace tvf

@@ -1,4 +1,4 @@
-#include "VfMatcher.hpp"
+#include "failover/VfMatcher.hpp"
 
 #include <array>
 

@@ -12,6 +12,7 @@ removed at the end: on success, on failure and on Ctrl-C.
 Run it through scripts/demo.sh, which installs what is missing and builds.
 """
 
+import argparse
 import json
 import os
 import shutil
@@ -52,7 +53,10 @@ def sh(cmd, check=True, capture=True):
 
 
 class Demo:
-    def __init__(self):
+    def __init__(self, datapath="kernel"):
+        self.datapath = datapath   # the pair's datapath key: kernel (default) or user
+        self.datapath_ran = datapath
+        self.datapath_reason = ""
         self.prefix = "tvfdemo%d" % os.getpid()
         self.host, self.guest = self.prefix + "-h", self.prefix + "-g"
         self.dir = "/tmp/" + self.prefix
@@ -114,7 +118,8 @@ class Demo:
            % (self.host, SYNTH_RATE))
         with open(self.dir + "/tvf.yaml", "w") as f:
             f.write("control_socket: %s\nlog_level: info\npairs:\n  - name: tvf0\n    synthetic: eth0\n"
-                    "    attach_wait_ms: %d\n    persist: false\n" % (self.sock, ATTACH_WAIT_MS))
+                    "    attach_wait_ms: %d\n    persist: false\n    datapath: %s\n"
+                    % (self.sock, ATTACH_WAIT_MS, self.datapath))
         self.tvfd_log = open(self.dir + "/tvfd.log", "w")
         self.spawn(self.guest, "%s --config %s/tvf.yaml" % (TVFD, self.dir), self.tvfd_log)
         end = time.monotonic() + 10
@@ -122,6 +127,9 @@ class Demo:
             if time.monotonic() > end:
                 raise Failure("tvfd did not start; see its log:\n" + open(self.dir + "/tvfd.log").read())
             time.sleep(0.05)
+        dp = self.status().get("datapath", {})
+        self.datapath_ran = dp.get("mode", self.datapath)  # what tvfd runs, which auto or a refusal may change
+        self.datapath_reason = dp.get("reason", "")
         sh("ip -n %s addr add 198.18.0.2/24 dev tvf0" % self.guest)
         sh("ip -n %s link set tvf0 up" % self.guest)
         sh("ip netns exec %s iperf3 -s -D -B 198.18.0.1" % self.host)
@@ -263,6 +271,7 @@ class Demo:
         print("\nSummary  (UDP %d datagrams/s guest -> host; TCP host -> guest; host ports shaped: "
               "synthetic %s, VF %s)" % (PPS, SYNTH_RATE, VF_RATE))
         head = "%-44s %12s %10s %14s %14s" % ("event", "switch (ms)", "UDP lost", "before Mbit/s", "after Mbit/s")
+        print("datapath: %s (%s)" % (self.datapath_ran, self.datapath_reason))
         print(head)
         print("-" * len(head))
         assigned = 0
@@ -315,7 +324,8 @@ class Demo:
         script = "\n".join([
             "set terminal pngcairo size 1400,760 font 'Sans,11' noenhanced",
             "set output '%s'" % PNG,
-            "set title 'tvf0 throughput by path: live migration, surprise removal, replug' offset 0,1",
+            "set title 'tvf0 throughput by path, %s datapath: live migration, surprise removal, replug' offset 0,1"
+            % self.datapath_ran,
             "set bmargin 10",
             "set tmargin 4",
             "set xlabel 'time (s)'",
@@ -348,6 +358,10 @@ class Demo:
 
 
 def main():
+    parser = argparse.ArgumentParser(description="tvf live-migration demo")
+    parser.add_argument("--datapath", choices=("kernel", "user"), default="kernel",
+                        help="the pair's datapath: kernel (tc-BPF redirect, the default) or user (worker threads)")
+    args = parser.parse_args()
     if os.geteuid() != 0:
         print("demo: needs root (it creates network namespaces)", file=sys.stderr)
         return 2
@@ -356,7 +370,7 @@ def main():
             print("demo: %s is missing; run scripts/demo.sh" % tool, file=sys.stderr)
             return 2
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    demo = Demo()
+    demo = Demo(args.datapath)
     try:
         demo.setup()
         demo.start_traffic()

@@ -6,4 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 build/tvfd --config conf/tvf.yaml --check
-exec python3 scripts/demo.py
+# --datapath user runs the worker threads instead of the tc-BPF datapath.
+exec python3 scripts/demo.py "$@"

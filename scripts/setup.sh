@@ -17,12 +17,24 @@ packages=(
   libspdlog-dev libfmt-dev  # logging
   libcli11-dev              # tvfd / tvfctl command lines
   nlohmann-json3-dev        # control socket JSON
-  libbpf-dev                # ingress drop program on claimed backends
+  libbpf-dev                # ingress drop program on claimed backends; loads the kernel datapath
+  clang llvm                # compile the kernel datapath's BPF programs (clang -target bpf; llvm-strip)
+  xxd                       # embed the BPF object in the library as a C array (xxd -i)
   libsystemd-dev            # sd_notify (Type=notify)
   iproute2 ethtool iperf3 iputils-ping procps python3 gcovr
   util-linux                # setpriv: tests run tvfd/tvfctl with fewer privileges
   python3-prometheus-client # tests parse tvfctl metrics with a real Prometheus parser
   gnuplot-nox               # the demo's timeline picture
+  scdoc                     # man pages: a small C tool, readable source, roff that
+                            # passes man --warnings (pandoc pulls ~200 MB of Haskell;
+                            # hand-written mdoc is hard to review)
+  python3-yaml              # the man page key check reads conf/tvf.yaml as YAML
+  libcpp-httplib-dev        # metrics_listen: GET /metrics (one header-sized API,
+                            # server with its own thread pool; civetweb is C with
+                            # a callback API and more to configure)
+  lintian                   # the Debian package test: lintian reports no error
+  strace                    # the unit's SystemCallFilter= test traces the real tvfd
+  tcpdump                   # kernel-mode tests: tcpdump -i tvf0 must see both directions (egress mirroring)
   # scripts/fuzz.sh: libFuzzer is part of clang (gcc has no coverage-guided
   # fuzzer); its runtime and the sanitizers' for clang are in
   # libclang-rt-14-dev, llvm-symbolizer (in llvm) names the frames of a crash.

@@ -1,4 +1,4 @@
-#include "BackendClaim.hpp"
+#include "src/BackendClaim.hpp"
 
 #include <net/if.h>
 #include <bpf/bpf.h>
@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "Log.hpp"
-#include "UniqueFd.hpp"
+#include "base/Log.hpp"
+#include "base/UniqueFd.hpp"
 
 namespace tvf {
 namespace {
@@ -26,11 +26,6 @@ namespace {
 // Our filter's identity on the clsact ingress hook.
 constexpr std::uint32_t kFilterHandle = 0x7476;  // "tv"
 constexpr std::uint32_t kFilterPriority = 1;
-
-std::string ifnameOf(int ifindex) {
-  char buf[IF_NAMESIZE] = {};
-  return if_indextoname(static_cast<unsigned>(ifindex), buf) ? buf : "";
-}
 
 bool isIpv6LinkLocal(const nlmsghdr* h) {
   auto a = parseAddressMessage(h);
@@ -100,6 +95,7 @@ BackendClaimer::BackendClaimer(NetlinkRequester& nl, std::string stateFile)
       c.disableIpv6 = r.at("disable_ipv6").get<std::string>();
       c.createdClsact = r.at("created_clsact").get<bool>();
       c.filterAttached = true;
+      c.ingressProgram = r.value("ingress_program", "tvf_drop");
       if (r.contains("mtu")) {
         LinkInfo l;
         l.ifname = c.ifname;
@@ -126,6 +122,7 @@ void BackendClaimer::saveRecords() const {
                         {"ifname", c.ifname},
                         {"disable_ipv6", c.disableIpv6},
                         {"created_clsact", c.createdClsact},
+                        {"ingress_program", c.ingressProgram},
                         {"addresses", nlohmann::json::array()}};
     for (const auto& a : c.addresses) r["addresses"].push_back(toHex(a));
     if (c.before) {
@@ -162,8 +159,33 @@ std::optional<BackendClaimer::Claim> BackendClaimer::takeRecord(int ifindex, con
 
 BackendClaimer::~BackendClaimer() = default;
 
+std::string BackendClaimer::ifnameOf(int ifindex) {
+  auto l = nl_.getLink(ifindex);
+  return l ? l->ifname : "";
+}
+
+void BackendClaimer::forgetVanished() {
+  bool forgot = false;
+  for (auto it = claims_.begin(); it != claims_.end();) {
+    if (auto l = nl_.getLink(it->first); !l && l.error().code == ENODEV) {
+      log_->debug("forgot the claim on {} (ifindex {}): the netdev is gone", it->second.ifname, it->first);
+      it = claims_.erase(it);
+      forgot = true;
+    } else {
+      ++it;
+    }
+  }
+  if (forgot) saveRecords();
+}
+
 Status BackendClaimer::claim(int ifindex) {
   if (claims_.count(ifindex)) return Status::ok();
+  // A VF unplugged while claimed is never released (nothing to restore), so
+  // its claim would stay here and in the records file for good: one per
+  // hot-unplug. Drop those first.
+  forgetVanished();
+  // The name from an RTM_GETLINK on the open netlink socket, not
+  // if_indextoname(), which opens a socket and fails under EMFILE.
   const std::string ifname = ifnameOf(ifindex);
   if (ifname.empty()) return Status::fail(ENODEV, "claim ifindex " + std::to_string(ifindex));
   if (auto inherited = takeRecord(ifindex, ifname)) {
@@ -172,7 +194,7 @@ Status BackendClaimer::claim(int ifindex) {
     Claim c = std::move(*inherited);
     (void)writeSysctl(ipv6SysctlPath(ifname, "disable_ipv6"), "1");
     const bool created = c.createdClsact;
-    if (auto a = attachIngressDrop(ifindex, c); !a) return a;
+    if (auto a = attachIngress(ifindex, c); !a) return a;
     c.createdClsact = created || c.createdClsact;
     log_->info("re-claimed {} (ifindex {}) from a previous run", ifname, ifindex);
     claims_[ifindex] = std::move(c);
@@ -213,7 +235,7 @@ Status BackendClaimer::claim(int ifindex) {
   }
 
   // 3. Drop stack ingress after the packet taps.
-  if (auto a = attachIngressDrop(ifindex, c); !a) {
+  if (auto a = attachIngress(ifindex, c); !a) {
     if (!c.disableIpv6.empty()) (void)writeSysctl(path, c.disableIpv6);
     return a;
   }
@@ -224,7 +246,22 @@ Status BackendClaimer::claim(int ifindex) {
   return Status::ok();
 }
 
-Status BackendClaimer::attachIngressDrop(int ifindex, Claim& c) {
+Status BackendClaimer::attachIngress(int ifindex, Claim& c) {
+  if (auto p = programs_.find(ifindex); p != programs_.end()) {
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+    int r = bpf_tc_hook_create(&hook);
+    if (r == 0) {
+      c.createdClsact = true;
+    } else if (r != -EEXIST) {
+      return Status::fail(-r, "create clsact on " + c.ifname);
+    }
+    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = p->second.fd, .flags = BPF_TC_F_REPLACE, .handle = kFilterHandle,
+                .priority = kFilterPriority);
+    if (r = bpf_tc_attach(&hook, &opts); r < 0) return Status::fail(-r, "attach " + p->second.name + " on " + c.ifname);
+    c.filterAttached = true;
+    c.ingressProgram = p->second.name;
+    return Status::ok();
+  }
   bpf_insn prog[2] = {};
   prog[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
   prog[0].dst_reg = BPF_REG_0;
@@ -253,10 +290,35 @@ Status BackendClaimer::attachIngressDrop(int ifindex, Claim& c) {
     return Status::fail(-r, "attach ingress drop on " + c.ifname);
   }
   c.filterAttached = true;
+  c.ingressProgram = "tvf_drop";
   return Status::ok();
 }
 
-void BackendClaimer::detachIngressDrop(int ifindex, Claim& c) {
+Status BackendClaimer::useIngressProgram(int ifindex, int progFd, const std::string& name) {
+  programs_[ifindex] = Program{progFd, name};
+  auto it = claims_.find(ifindex);
+  if (it == claims_.end()) return Status::ok();
+  if (auto st = attachIngress(ifindex, it->second); !st) return st;
+  saveRecords();
+  return Status::ok();
+}
+
+Status BackendClaimer::useIngressDrop(int ifindex) {
+  if (programs_.erase(ifindex) == 0) return Status::ok();
+  auto it = claims_.find(ifindex);
+  if (it == claims_.end()) return Status::ok();
+  if (auto st = attachIngress(ifindex, it->second); !st) return st;
+  saveRecords();
+  return Status::ok();
+}
+
+std::vector<std::pair<int, std::string>> BackendClaimer::inheritedHooks() const {
+  std::vector<std::pair<int, std::string>> out;
+  for (const auto& [ifindex, c] : inherited_) out.emplace_back(ifindex, c.ingressProgram);
+  return out;
+}
+
+void BackendClaimer::detachIngress(int ifindex, Claim& c) {
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
   if (c.createdClsact) {
     hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
@@ -270,6 +332,7 @@ void BackendClaimer::detachIngressDrop(int ifindex, Claim& c) {
 }
 
 Status BackendClaimer::release(int ifindex) {
+  programs_.erase(ifindex);  // a datapath asks again when it takes the backend again
   auto it = claims_.find(ifindex);
   if (it == claims_.end()) return Status::ok();
   Claim c = std::move(it->second);
@@ -291,7 +354,7 @@ Status BackendClaimer::release(int ifindex) {
         log_->warn("{}", st.error().describe());
     }
   }
-  detachIngressDrop(ifindex, c);
+  detachIngress(ifindex, c);
   if (!c.disableIpv6.empty()) {
     if (auto w = writeSysctl(ipv6SysctlPath(c.ifname, "disable_ipv6"), c.disableIpv6); !w)
       log_->warn("{}", w.error().describe());

@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "NetlinkRequester.hpp"
+#include "src/NetlinkRequester.hpp"
+#include "tvf/IngressHooks.hpp"
 #include "tvf/Result.hpp"
 
 namespace spdlog {
@@ -22,18 +23,23 @@ class logger;
 
 namespace tvf {
 
-class BackendClaimer {
+class BackendClaimer final : public IngressHooks {
  public:
   // `stateFile`: where claim records are kept so that a daemon restarted
   // after SIGKILL restores what was there before the FIRST claim, not the
   // claimed state it finds. Empty: in memory only.
   BackendClaimer(NetlinkRequester& nl, std::string stateFile);
-  ~BackendClaimer();
+  ~BackendClaimer() override;
 
   Status claim(int ifindex);
   Status release(int ifindex);
   void releaseAll();
   bool claimed(int ifindex) const { return claims_.count(ifindex) != 0; }
+
+  // IngressHooks: this class owns the ingress hook of every backend it claims.
+  Status useIngressProgram(int ifindex, int progFd, const std::string& name) override;
+  Status useIngressDrop(int ifindex) override;
+  std::vector<std::pair<int, std::string>> inheritedHooks() const override;
 
  private:
   struct Claim {
@@ -42,17 +48,29 @@ class BackendClaimer {
     std::string disableIpv6;                           // previous sysctl value
     bool createdClsact = false;
     bool filterAttached = false;
+    std::string ingressProgram;  // what the hook runs: "tvf_drop", or a datapath's program
     std::optional<LinkInfo> before;  // MTU and flags to restore
   };
-  Status attachIngressDrop(int ifindex, Claim& c);
+  // The netdev's current name, "" when it is gone. Asks over the open netlink
+  // socket, so it needs no new fd.
+  std::string ifnameOf(int ifindex);
+  // Drops the claims on netdevs that no longer exist (ENODEV).
+  void forgetVanished();
+  // Attaches the hook's program (a datapath's, else the drop).
+  Status attachIngress(int ifindex, Claim& c);
   void saveRecords() const;
   std::optional<Claim> takeRecord(int ifindex, const std::string& ifname);
-  void detachIngressDrop(int ifindex, Claim& c);
+  void detachIngress(int ifindex, Claim& c);
 
   NetlinkRequester& nl_;
   std::string stateFile_;
   std::map<int, Claim> claims_;
   std::map<int, Claim> inherited_;  // records of a previous run, not yet re-claimed
+  struct Program {
+    int fd;  // borrowed from the datapath that set it
+    std::string name;
+  };
+  std::map<int, Program> programs_;  // ingress programs datapaths asked for, by ifindex
   std::shared_ptr<spdlog::logger> log_;
 };
 

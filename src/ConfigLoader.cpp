@@ -1,4 +1,4 @@
-#include "ConfigLoader.hpp"
+#include "src/ConfigLoader.hpp"
 
 #include <cstring>
 #include <fstream>
@@ -7,12 +7,14 @@
 #include <set>
 #include <sstream>
 
+#include <type_traits>
+
 #include <yaml-cpp/yaml.h>
+
+#include "tvf/ConfigKeys.hpp"
 
 namespace tvf {
 namespace {
-
-constexpr std::size_t kIfnameMax = 15;  // IFNAMSIZ - 1
 
 class Parser {
  public:
@@ -71,19 +73,6 @@ class Parser {
     return v;
   }
 
-  template <class E>
-  std::optional<E> choice(const std::string& path, const YAML::Node& n,
-                          const std::vector<std::pair<std::string, E>>& options) {
-    if (!scalar(path, n, "a string")) return std::nullopt;
-    std::string all;
-    for (const auto& [name, value] : options) {
-      if (n.Scalar() == name) return value;
-      all += (all.empty() ? "" : " | ") + name;
-    }
-    add(path, n, "unknown value '" + n.Scalar() + "' (expected " + all + ")");
-    return std::nullopt;
-  }
-
   void unknownKeys(const std::string& prefix, const YAML::Node& map,
                    const std::set<std::string>& known) {
     for (const auto& kv : map) {
@@ -108,88 +97,68 @@ class Parser {
   }
 };
 
-bool validIfname(const std::string& s) {
-  if (s.empty() || s.size() > kIfnameMax || s == "." || s == "..") return false;
-  for (char c : s) {
-    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f) return false;
+// A key's value as the table's parser reads it: problems carry the key's
+// YAML path and line.
+class YamlKeyReader final : public KeyReader {
+ public:
+  YamlKeyReader(Parser& p, std::string path, YAML::Node node) : p_(p), path_(std::move(path)), node_(node) {}
+  std::optional<std::string> string() override { return p_.string(path_, node_); }
+  std::optional<bool> boolean() override { return p_.boolean(path_, node_); }
+  std::optional<long long> integer(long long lo, long long hi) override { return p_.integer(path_, node_, lo, hi); }
+  std::optional<std::size_t> choice(const std::vector<std::string_view>& names) override {
+    if (!p_.scalar(path_, node_, "a string")) return std::nullopt;
+    std::string all;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (node_.Scalar() == names[i]) return i;
+      all += (all.empty() ? "" : " | ") + std::string(names[i]);
+    }
+    p_.add(path_, node_, "unknown value '" + node_.Scalar() + "' (expected " + all + ")");
+    return std::nullopt;
   }
-  return true;
+  void problem(std::string message) override { p_.add(path_, node_, std::move(message)); }
+
+ private:
+  Parser& p_;
+  std::string path_;
+  YAML::Node node_;
+};
+
+std::set<std::string> knownKeys(KeyScope scope) {
+  std::set<std::string> known;
+  for (const auto& k : configKeys())
+    if (k.scope == scope) known.emplace(k.name);
+  if (scope == KeyScope::Daemon) known.emplace("pairs");
+  return known;
+}
+
+// Every key of `scope` that `n` holds, parsed by the key table.
+template <class Target>
+void parseKeys(Parser& p, KeyScope scope, const std::string& prefix, const YAML::Node& n, Target& target) {
+  p.unknownKeys(prefix, n, knownKeys(scope));
+  for (const auto& k : configKeys()) {
+    if (k.scope != scope) continue;
+    const std::string name(k.name);
+    const std::string path = prefix.empty() ? name : prefix + "." + name;
+    if (!n[name]) {
+      if (k.required) p.add(path, n, "missing required key '" + name + "'");
+      continue;
+    }
+    YamlKeyReader reader(p, path, n[name]);
+    if constexpr (std::is_same_v<Target, Config>)
+      k.parseDaemon(reader, target);
+    else
+      k.parsePair(reader, target);
+  }
 }
 
 void parsePair(Parser& p, const std::string& path, const YAML::Node& n, PairConfig& pair) {
-  static const std::set<std::string> known = {
-      "name", "synthetic", "transparent", "attach_wait_ms", "vf_datapath", "queues",
-      "persist", "announce_count", "on_switch", "drain_ms", "vf_mtu_policy", "hook_timeout_ms",
-      "carrier_up_delay_ms"};
-  p.unknownKeys(path, n, known);
-  auto key = [&](const char* k) { return path + "." + k; };
-
-  if (!n["name"]) {
-    p.add(key("name"), n, "missing required key 'name'");
-  } else if (auto v = p.string(key("name"), n["name"])) {
-    if (!validIfname(*v))
-      p.add(key("name"), n["name"], "'" + *v + "' is not a valid interface name (1-15 characters, no '/', ':' or spaces)");
-    else
-      pair.name = *v;
-  }
-  if (!n["synthetic"]) {
-    p.add(key("synthetic"), n, "missing required key 'synthetic'");
-  } else if (auto v = p.string(key("synthetic"), n["synthetic"])) {
-    if (v->rfind("mac:", 0) == 0) {
-      auto mac = MacAddress::parse(v->substr(4));
-      if (!mac)
-        p.add(key("synthetic"), n["synthetic"], "bad MAC address '" + v->substr(4) + "' (expected xx:xx:xx:xx:xx:xx)");
-      else if (mac->isZero() || mac->isMulticast())
-        p.add(key("synthetic"), n["synthetic"], "MAC address " + mac->toString() + " is not a unicast address");
-      else
-        pair.syntheticMac = mac;
-    } else if (!validIfname(*v)) {
-      p.add(key("synthetic"), n["synthetic"], "'" + *v + "' is neither an interface name nor mac:xx:xx:xx:xx:xx:xx");
-    } else {
-      pair.synthetic = *v;
-    }
-  }
-  if (n["transparent"])
-    if (auto v = p.boolean(key("transparent"), n["transparent"])) pair.transparent = *v;
-  if (n["attach_wait_ms"])
-    if (auto v = p.integer(key("attach_wait_ms"), n["attach_wait_ms"], 0, 600000))
-      pair.attachWait = std::chrono::milliseconds(*v);
-  if (n["vf_datapath"])
-    if (auto v = p.choice<VfDatapath>(key("vf_datapath"), n["vf_datapath"],
-                                      {{"auto", VfDatapath::Auto},
-                                       {"packet", VfDatapath::Packet},
-                                       {"verbs", VfDatapath::Verbs}}))
-      pair.vfDatapath = *v;
-  if (n["queues"])
-    if (auto v = p.integer(key("queues"), n["queues"], 1, 16)) pair.queues = static_cast<unsigned>(*v);
+  parseKeys(p, KeyScope::Pair, path, n, pair);
+  if (pair.datapath == DatapathMode::Kernel && pair.vfDatapath == VfDatapath::Verbs)
+    p.add(path + ".datapath", n["datapath"],
+          "datapath kernel moves frames between netdevs; vf_datapath verbs needs datapath user (or auto)");
   if (pair.vfDatapath == VfDatapath::Verbs && pair.queues > 1)
-    p.add(key("queues"), n["queues"], "vf_datapath verbs takes one queue (its QP has no RSS spread yet); got " +
-                                          std::to_string(pair.queues));
-  if (n["persist"])
-    if (auto v = p.boolean(key("persist"), n["persist"])) pair.persist = *v;
-  if (n["announce_count"])
-    if (auto v = p.integer(key("announce_count"), n["announce_count"], 0, 100))
-      pair.announceCount = static_cast<unsigned>(*v);
-  if (n["on_switch"])
-    if (auto v = p.string(key("on_switch"), n["on_switch"])) {
-      if (!v->empty() && (*v)[0] != '/')
-        p.add(key("on_switch"), n["on_switch"], "hook must be an absolute path, got '" + *v + "'");
-      else
-        pair.onSwitch = *v;
-    }
-  if (n["drain_ms"])
-    if (auto v = p.integer(key("drain_ms"), n["drain_ms"], 0, 10000))
-      pair.drainGrace = std::chrono::milliseconds(*v);
-  if (n["vf_mtu_policy"])
-    if (auto v = p.choice<VfMtuPolicy>(key("vf_mtu_policy"), n["vf_mtu_policy"],
-                                       {{"refuse", VfMtuPolicy::Refuse}, {"clamp", VfMtuPolicy::Clamp}}))
-      pair.vfMtuPolicy = *v;
-  if (n["carrier_up_delay_ms"])
-    if (auto v = p.integer(key("carrier_up_delay_ms"), n["carrier_up_delay_ms"], 0, 60000))
-      pair.carrierUpDelay = std::chrono::milliseconds(*v);
-  if (n["hook_timeout_ms"])
-    if (auto v = p.integer(key("hook_timeout_ms"), n["hook_timeout_ms"], 100, 600000))
-      pair.hookTimeout = std::chrono::milliseconds(*v);
+    p.add(path + ".queues", n["queues"], "vf_datapath verbs takes one queue (its QP has no RSS spread yet); got " +
+                                             std::to_string(pair.queues));
 }
 
 ConfigResult parse(const YAML::Node& root) {
@@ -200,29 +169,7 @@ ConfigResult parse(const YAML::Node& root) {
                         Parser::kindOf(root));
     return p.problems;
   }
-  p.unknownKeys("", root, {"control_socket", "control_group", "log_level", "worker_priority", "pairs"});
-  if (root["control_socket"])
-    if (auto v = p.string("control_socket", root["control_socket"])) {
-      if (v->empty() || (*v)[0] != '/')
-        p.add("control_socket", root["control_socket"], "must be an absolute path, got '" + *v + "'");
-      else if (v->size() >= 108)
-        p.add("control_socket", root["control_socket"], "path longer than a Unix socket allows (107)");
-      else
-        cfg.controlSocket = *v;
-    }
-  if (root["control_group"])
-    if (auto v = p.string("control_group", root["control_group"])) cfg.controlGroup = *v;
-  if (root["log_level"])
-    if (auto v = p.choice<LogLevel>("log_level", root["log_level"],
-                                    {{"trace", LogLevel::Trace},
-                                     {"debug", LogLevel::Debug},
-                                     {"info", LogLevel::Info},
-                                     {"warn", LogLevel::Warn},
-                                     {"error", LogLevel::Error}}))
-      cfg.logLevel = *v;
-  if (root["worker_priority"])
-    if (auto v = p.integer("worker_priority", root["worker_priority"], 0, 99))
-      cfg.workerPriority = static_cast<int>(*v);
+  parseKeys(p, KeyScope::Daemon, "", root, cfg);
 
   const YAML::Node pairs = root["pairs"];
   if (!pairs) {

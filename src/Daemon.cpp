@@ -1,4 +1,4 @@
-#include "Daemon.hpp"
+#include "src/Daemon.hpp"
 
 #include <signal.h>
 
@@ -8,29 +8,18 @@
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 
-#include "ConfigLoader.hpp"
-#include "LinkMulticast.hpp"
-#include "Log.hpp"
+#include "src/ConfigLoader.hpp"
+#include "src/LinkMulticast.hpp"
+#include "base/Log.hpp"
+#include "synthetic/SyntheticBackend.hpp"
+#include "tvf/Assert.hpp"
+#include "tvf/ConfigKeys.hpp"
 
 namespace tvf {
 
-namespace {
-spdlog::level::level_enum spdLevel(LogLevel l) {
-  switch (l) {
-    case LogLevel::Trace: return spdlog::level::trace;
-    case LogLevel::Debug: return spdlog::level::debug;
-    case LogLevel::Info: return spdlog::level::info;
-    case LogLevel::Warn: return spdlog::level::warn;
-    case LogLevel::Error: return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
-}  // namespace
 
-void applyLogLevel(LogLevel l) { spdlog::set_level(spdLevel(l)); }
-
-Daemon::Daemon(Config config, std::string configPath, PortOpeners openers)
-    : config_(std::move(config)), configPath_(std::move(configPath)), openers_(std::move(openers)),
+Daemon::Daemon(Config config, std::string configPath, DatapathFactoryPtr datapaths)
+    : config_(std::move(config)), configPath_(std::move(configPath)), datapaths_(std::move(datapaths)),
       log_(moduleLogger("tvfd")) {}
 
 Daemon::~Daemon() { tearDown(); }
@@ -73,34 +62,48 @@ Status Daemon::setUp() {
     if (auto st = setUpPair(pc); !st) return st;
   }
   pairsReady_ = true;
+  // Detach --wait replies when a pair's state moves; the metrics count
+  // switches by the path TX moved to.
+  waitersConnection_ = bus_.pairStateChanged.connect([this](const std::string&, PairState, PairState) {
+    if (control_) checkWaiters();
+  });
+  switchesConnection_ = bus_.datapathSwitched.connect(
+      [this](const std::string& pair, PathKind path, const std::string&) { ++switchesTo_[{pair, pathName(path)}]; });
   auto early = std::move(early_);
   for (const auto& e : early) onLinkEvent(e);
 
   auto ctl = ControlServer::open(
       config_.controlSocket, config_.controlGroup,
-      [this](ControlServer::ClientId id, const nlohmann::json& req) { onControl(id, req); },
-      [this](int fd, bool add) { watch(fd, add); });
+      [this](ControlServer::ClientId id, const nlohmann::json& req) { onControl(id, req); });
   if (!ctl) return ctl.status();
   control_ = std::move(ctl).value();
+  if (auto addr = ListenAddress::parse(config_.metricsListen)) {
+    auto http = MetricsHttpServer::start(*addr);
+    if (!http) return http.status();
+    metricsHttp_ = std::move(http).value();
+    publishMetrics();
+    log_->info("metrics served at http://{}/metrics", addr->toString());
+  }
 
   watch(signals_.get(), true);
   watch(timer_.get(), true);
   watch(monitor_->fd(), true);
-  watch(control_->listenFd(), true);
-  for (auto& rt : pairs_) watch(rt->datapath->notifyFd(), true);
+  watch(control_->fd(), true);
+  for (auto& rt : pairs_) {
+    if (rt->datapath->eventFd() >= 0) watch(rt->datapath->eventFd(), true);
+  }
   log_->info("tvfd ready: {} pair(s), control socket {}", pairs_.size(), config_.controlSocket);
   return Status::ok();
 }
 
 Status Daemon::setUpPair(const PairConfig& cfg) {
-  auto syn = openers_.findSynthetic(cfg, monitor_->table().links());
+  auto syn = findSynthetic(cfg, monitor_->table().links());
   if (!syn) return Status::fail(ENODEV, "pair " + cfg.name + ": synthetic " + cfg.syntheticSpec() + " not found");
   auto tap = TapDevice::open(cfg.name, cfg.queues, cfg.persist, *nl_);
   if (!tap) return tap.status();
   auto rt = std::make_unique<PairRuntime>();
-  rt->config = cfg;
+  rt->config = std::make_shared<const PairConfig>(cfg);
   rt->tap = std::move(tap).value();
-  rt->syntheticIndex = syn->ifindex;
   auto tapLink = nl_->getLink(rt->tap->ifindex());
   if (!tapLink) return tapLink.status();
   if (tapLink->mac != syn->mac) {
@@ -111,21 +114,35 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   } else {
     log_->info("{}: re-adopted the existing TAP (ifindex {})", cfg.name, rt->tap->ifindex());
   }
-  if (auto st = links_->claimBackend(syn->ifindex); !st) return st;
 
-  auto synOpen = [this, cfg](const LinkInfo& l, unsigned q, unsigned n) { return openers_.synthetic(cfg, l, q, n); };
-  auto vfOpen = [this, cfg](const LinkInfo& l, unsigned q, unsigned n) { return openers_.vf(cfg, l, q, n); };
-  std::vector<int> queueFds;
-  for (unsigned q = 0; q < rt->tap->queueCount(); ++q) queueFds.push_back(rt->tap->queueFd(q));
-  rt->datapath = std::make_unique<WorkerDatapath>(cfg.name, queueFds, synOpen, vfOpen, config_.workerPriority);
+  DatapathSpec spec;
+  spec.config = cfg;
+  spec.tapIfindex = rt->tap->ifindex();
+  spec.workerPriority = config_.workerPriority;
+  spec.ingress = &links_->claimer();
+  for (unsigned q = 0; q < rt->tap->queueCount(); ++q) spec.queueFds.push_back(rt->tap->queueFd(q));
+  auto datapath = datapaths_->make(spec);
+  if (!datapath) return datapath.status();
+  rt->datapath = std::move(datapath).value();
   if (auto st = rt->datapath->start(*syn); !st) return st;
-  PairRuntime* raw = rt.get();
-  rt->announcer = std::make_unique<PacketAnnouncer>(
-      *nl_, hooks_, cfg, rt->tap->ifindex(), syn->mac, [raw](PathKind p) {
-        if (p == PathKind::Vf && raw->pair->vf()) return raw->pair->vf()->ifindex;
-        return raw->syntheticIndex;
-      });
-  rt->pair = std::make_unique<Pair>(cfg, PairDeps{*links_, *rt->tap, *rt->datapath, *rt->announcer, clock_, bus_});
+  // Claimed after the datapath's start, which names the program of its
+  // ingress hook (the kernel datapath's redirect): a restart re-claiming
+  // the synthetic then swaps the previous run's redirect for this one's in
+  // place, not for the drop first (frames arriving meanwhile were lost).
+  if (auto st = links_->claimBackend(syn->ifindex); !st) {
+    rt->datapath->stop();
+    return st;
+  }
+  rt->announcer = std::make_unique<PacketAnnouncer>(*nl_, hooks_, bus_, rt->config, rt->tap->ifindex(), syn->mac);
+  rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_});
+  if (cfg.persist) {
+    if (auto saved = loadTimeline(timelinePath(cfg.name))) {
+      rt->savedSeq = saved->lastSeq();
+      rt->pair->restoreTimeline(std::move(saved).value());
+    } else if (saved.error().code != ENOENT) {
+      log_->warn("{}: switch timeline not restored: {}", cfg.name, saved.error().describe());
+    }
+  }
   auto synNow = nl_->getLink(syn->ifindex);
   tapLink = nl_->getLink(rt->tap->ifindex());
   if (!synNow) return synNow.status();
@@ -137,6 +154,8 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
 }
 
 void Daemon::tearDown() {
+  saveTimelines();
+  metricsHttp_.reset();
   control_.reset();
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
     auto& rt = **it;
@@ -166,16 +185,13 @@ void Daemon::onLinkEvent(const LinkEvent& e) {
 
 Daemon::PairRuntime* Daemon::findPair(const std::string& name) {
   for (auto& rt : pairs_)
-    if (rt->config.name == name) return rt.get();
+    if (rt->config->name == name) return rt.get();
   return nullptr;
 }
 
 std::vector<PairStatus> Daemon::statuses() const {
   std::vector<PairStatus> out;
-  for (const auto& rt : pairs_) {
-    out.push_back(rt->pair->status());
-    out.back().workers = {rt->datapath->workerCount(), rt->datapath->scheduling()};
-  }
+  for (const auto& rt : pairs_) out.push_back(rt->pair->status());
   return out;
 }
 
@@ -187,79 +203,58 @@ DaemonStats Daemon::stats() const {
   s.hooksFailed = hooks_.failed();
   s.controlRequests = control_ ? control_->requests() : 0;
   s.controlErrors = control_ ? control_->errors() : 0;
-  s.verbsBuilt = openers_.verbsBuilt;
+  s.controlClientsDropped = control_ ? control_->clientsDropped() : 0;
+  s.controlClientsEvicted = control_ ? control_->clientsEvicted() : 0;
+  s.controlClientsRefused = control_ ? control_->clientsRefused() : 0;
+  s.verbsBuilt = datapaths_->verbsBuilt();
+  for (const auto& [key, n] : switchesTo_) s.switchesTo.push_back({key.first, key.second, n});
   return s;
 }
 
 void Daemon::onControl(ControlServer::ClientId id, const nlohmann::json& req) {
-  const std::string cmd = req["cmd"].get<std::string>();
-  auto pairArg = [&]() -> PairRuntime* {
-    if (!req.contains("pair") || !req["pair"].is_string()) {
-      control_->reply(id, errorReply("'" + cmd + "' needs a string \"pair\""));
-      return nullptr;
-    }
-    const std::string name = req["pair"].get<std::string>();
-    if (auto* rt = findPair(name)) return rt;
-    std::string names;
-    for (auto& rt : pairs_) names += (names.empty() ? "" : ", ") + rt->config.name;
-    control_->reply(id, errorReply("unknown pair '" + name + "' (pairs: " + names + ")"));
-    return nullptr;
-  };
-  if (cmd == "status") {
-    control_->reply(id, {{"ok", true}, {"status", statusJson(statuses(), stats())}});
-  } else if (cmd == "metrics") {
-    control_->reply(id, {{"ok", true}, {"metrics", metricsText(statuses(), stats())}});
-  } else if (cmd == "detach") {
-    if (req.contains("wait") && !req["wait"].is_boolean()) {
-      control_->reply(id, errorReply("\"wait\" must be a boolean"));
-      return;
-    }
-    auto* rt = pairArg();
-    if (!rt) return;
-    rt->pair->plannedDetach();
-    if (req.value("wait", false) && !rt->pair->detachComplete()) {
-      rt->detachWaiters.push_back(id);
-      return;
-    }
-    control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
-  } else if (cmd == "attach") {
-    if (req.contains("ifname") && !req["ifname"].is_string()) {
-      control_->reply(id, errorReply("\"ifname\" must be a string"));
-      return;
-    }
-    auto* rt = pairArg();
-    if (!rt) return;
-    std::optional<std::string> ifname;
-    if (req.contains("ifname")) ifname = req["ifname"].get<std::string>();
-    if (auto st = rt->pair->requestAttach(ifname); !st) {
-      control_->reply(id, errorReply(st.error().what));
-      return;
-    }
-    control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
-  } else if (cmd == "notify") {
-    // From the udev rule: a netdev with a pair's MAC was added or removed.
-    // Netlink already told us; a re-dump makes sure nothing was missed.
-    if (auto st = monitor_->resync(); !st) {
-      control_->reply(id, errorReply(st.error().describe()));
-      return;
-    }
-    control_->reply(id, {{"ok", true}});
-  } else if (cmd == "reload") {
-    reload();
-    control_->reply(id, {{"ok", true}});
-  } else {
-    control_->reply(id, errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, reload, notify)"));
-  }
+  if (auto reply = commands_.handle(id, req)) control_->reply(id, *reply);
 }
 
 void Daemon::checkWaiters() {
-  for (auto& rt : pairs_) {
-    if (rt->detachWaiters.empty() || !rt->pair->detachComplete()) continue;
-    for (auto id : rt->detachWaiters) {
-      if (control_->connected(id)) control_->reply(id, {{"ok", true}, {"state", stateName(rt->pair->state())}});
-    }
-    rt->detachWaiters.clear();
+  for (auto& [id, reply] : commands_.takeFinishedWaits()) {
+    if (control_->connected(id)) control_->reply(id, reply);
   }
+}
+
+const Daemon::PairRuntime& Daemon::pairNamed(const std::string& name) const {
+  for (const auto& rt : pairs_)
+    if (rt->config->name == name) return *rt;
+  TVF_ASSERT(false && "ControlCommands checks pair names first");
+  return *pairs_.front();
+}
+
+nlohmann::json Daemon::status() { return statusJson(statuses(), stats()); }
+
+std::vector<std::string> Daemon::pairNames() const {
+  std::vector<std::string> names;
+  for (const auto& rt : pairs_) names.push_back(rt->config->name);
+  return names;
+}
+
+PairState Daemon::plannedDetach(const std::string& pair) {
+  auto& p = *pairNamed(pair).pair;
+  p.plannedDetach();
+  return p.state();
+}
+
+bool Daemon::detachComplete(const std::string& pair) const { return pairNamed(pair).pair->detachComplete(); }
+PairState Daemon::pairState(const std::string& pair) const { return pairNamed(pair).pair->state(); }
+
+Status Daemon::requestAttach(const std::string& pair, const std::optional<std::string>& ifname) {
+  return pairNamed(pair).pair->requestAttach(ifname);
+}
+
+Status Daemon::resync() { return monitor_->resync(); }
+
+nlohmann::json Daemon::events(const std::optional<std::string>& pair, const nlohmann::json& after) {
+  auto all = timelines();
+  if (pair) std::erase_if(all, [&](const NamedTimeline& t) { return t.first != *pair; });
+  return timelineReply(all, after);
 }
 
 void Daemon::reload() {
@@ -274,23 +269,22 @@ void Daemon::reload() {
     return;
   }
   Config next = std::get<Config>(std::move(r));
-  applyLogLevel(next.logLevel);
-  if (next.workerPriority != config_.workerPriority)
-    log_->warn("reload: worker_priority changes only on restart (still {})", config_.workerPriority);
+  for (const auto& key : reloadDaemon(config_, next))
+    log_->warn("reload: {} changes only on restart", key);
+  applyLogLevel(config_.logLevel);
   for (const auto& pc : next.pairs) {
     auto* rt = findPair(pc.name);
     if (!rt) {
       log_->warn("reload: new pair {} needs a restart", pc.name);
       continue;
     }
-    if (pc.syntheticSpec() != rt->config.syntheticSpec() || pc.queues != rt->config.queues ||
-        pc.transparent != rt->config.transparent || pc.persist != rt->config.persist)
-      log_->warn("reload: {}: synthetic, queues, transparent and persist change only on restart", pc.name);
-    rt->pair->reconfigure(pc);
-    rt->announcer->reconfigure(pc);
-    rt->config = pc;
+    PairConfig snapshot = *rt->config;
+    for (const auto& key : reloadPair(snapshot, pc))
+      log_->warn("reload: {}: {} changes only on restart", pc.name, key);
+    rt->config = std::make_shared<const PairConfig>(std::move(snapshot));
+    rt->pair->reconfigure(rt->config);
+    rt->announcer->reconfigure(rt->config);
   }
-  config_.logLevel = next.logLevel;
   log_->info("configuration reloaded from {}", configPath_);
 }
 
@@ -336,13 +330,46 @@ void Daemon::armTimer() {
 // The TAP's multicast list has no netlink event; a 250 ms poll of
 // /proc/net/dev_mcast mirrors joins and leaves to the backends.
 void Daemon::pollMulticast() {
-  for (auto& rt : pairs_) rt->pair->onTapMulticast(readLinkMulticast(rt->tap->ifindex()));
+  for (auto& rt : pairs_) {
+    rt->pair->onTapMulticast(readLinkMulticast(rt->tap->ifindex()));
+    rt->datapath->refresh();
+  }
   nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
+}
+
+// The HTTP threads serve the latest text; they never call into the daemon.
+void Daemon::publishMetrics() {
+  if (metricsHttp_) metricsHttp_->publish(metrics());
+}
+
+std::string Daemon::metrics() { return metricsText(statuses(), stats()) + timelineMetrics(timelines()); }
+
+std::vector<NamedTimeline> Daemon::timelines() const {
+  std::vector<NamedTimeline> out;
+  for (const auto& rt : pairs_)
+    if (rt->pair) out.emplace_back(rt->config->name, &rt->pair->timeline());
+  return out;
+}
+
+// Beside the control socket, in the runtime directory that survives a
+// daemon restart (RuntimeDirectoryPreserve=yes), as the claim records do.
+std::string Daemon::timelinePath(const std::string& pair) const {
+  return (std::filesystem::path(config_.controlSocket).parent_path() / ("events-" + pair + ".json")).string();
+}
+
+void Daemon::saveTimelines() {
+  for (auto& rt : pairs_) {
+    if (!rt->pair || !rt->config->persist || rt->pair->timeline().lastSeq() == rt->savedSeq) continue;
+    // Tried once per new switch: a failure is logged once, not every 250 ms.
+    if (auto st = saveTimeline(timelinePath(rt->config->name), rt->pair->timeline()); !st)
+      log_->warn("{}: switch timeline not saved: {}", rt->config->name, st.error().describe());
+    rt->savedSeq = rt->pair->timeline().lastSeq();
+  }
 }
 
 void Daemon::loop() {
   std::map<int, PairRuntime*> notifiers;
-  for (auto& rt : pairs_) notifiers[rt->datapath->notifyFd()] = rt.get();
+  for (auto& rt : pairs_) notifiers[rt->datapath->eventFd()] = rt.get();
   while (running_) {
     armTimer();
     epoll_event evs[32];
@@ -355,20 +382,21 @@ void Daemon::loop() {
         drainCounterFd(fd);
       } else if (fd == monitor_->fd()) {
         monitor_->onReadable();
-      } else if (fd == control_->listenFd()) {
-        control_->onAcceptable();
+      } else if (fd == control_->fd()) {
+        control_->onReadable();
       } else if (auto it = notifiers.find(fd); it != notifiers.end()) {
-        auto ev = it->second->datapath->onNotify();
+        auto ev = it->second->datapath->drainEvents();
         for (auto [gen, err] : ev.vfPortErrors) it->second->pair->onPortError(gen, err);
         if (ev.vfRetired) it->second->pair->onVfPortRetired(*ev.vfRetired);
-      } else {
-        control_->onClientReadable(fd);
       }
     }
     for (auto& rt : pairs_) rt->pair->onTick();
-    if (clock_.now() >= nextMulticastPoll_) pollMulticast();
+    if (clock_.now() >= nextMulticastPoll_) {
+      pollMulticast();
+      publishMetrics();  // the same 250 ms cadence
+      saveTimelines();
+    }
     hooks_.reap();
-    checkWaiters();
   }
 }
 

@@ -13,18 +13,21 @@
 #include <string>
 #include <vector>
 
-#include "ControlServer.hpp"
-#include "EventBus.hpp"
-#include "HookRunner.hpp"
-#include "NetlinkLinkControl.hpp"
-#include "NetlinkLinkMonitor.hpp"
-#include "PacketAnnouncer.hpp"
-#include "Pair.hpp"
-#include "PairRouter.hpp"
-#include "StatusReport.hpp"
-#include "TapDevice.hpp"
-#include "WorkerDatapath.hpp"
+#include "src/ControlCommands.hpp"
+#include "src/ControlServer.hpp"
+#include "failover/EventBus.hpp"
+#include "src/HookRunner.hpp"
+#include "src/NetlinkLinkControl.hpp"
+#include "src/NetlinkLinkMonitor.hpp"
+#include "src/PacketAnnouncer.hpp"
+#include "failover/Pair.hpp"
+#include "failover/PairRouter.hpp"
+#include "protocol/StatusReport.hpp"
+#include "src/TapDevice.hpp"
+#include "src/MetricsHttpServer.hpp"
+#include "protocol/SwitchTimelineReport.hpp"
 #include "tvf/Config.hpp"
+#include "tvf/Datapath.hpp"
 
 namespace spdlog {
 class logger;
@@ -32,32 +35,23 @@ class logger;
 
 namespace tvf {
 
-// How the daemon opens ports; tvfd wires synthetic/ and vf/ in here.
-struct PortOpeners {
-  // (pair config, link, queue, queues) -> port
-  std::function<Result<PortPtr>(const PairConfig&, const LinkInfo&, unsigned, unsigned)> synthetic;
-  std::function<Result<PortPtr>(const PairConfig&, const LinkInfo&, unsigned, unsigned)> vf;
-  // Finds a pair's synthetic among the links (by name or MAC).
-  std::function<std::optional<LinkInfo>(const PairConfig&, const std::map<int, LinkInfo>&)> findSynthetic;
-  bool verbsBuilt = false;
-};
-
-class Daemon {
+class Daemon final : public CommandTarget {
  public:
-  Daemon(Config config, std::string configPath, PortOpeners openers);
-  ~Daemon();
+  // `datapaths` builds each pair's datapath (the composition root picks the
+  // implementation; tests can hand in their own).
+  Daemon(Config config, std::string configPath, DatapathFactoryPtr datapaths);
+  ~Daemon() override;
   // Runs until SIGTERM/SIGINT. Returns the process exit code.
   int run();
 
  private:
   struct PairRuntime {
-    PairConfig config;
+    PairConfigPtr config;  // the snapshot the pair and its announcer share
     std::unique_ptr<TapDevice> tap;
-    std::unique_ptr<WorkerDatapath> datapath;
+    DatapathPtr datapath;
     std::unique_ptr<PacketAnnouncer> announcer;
     std::unique_ptr<Pair> pair;
-    std::vector<ControlServer::ClientId> detachWaiters;
-    int syntheticIndex = 0;
+    std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
   };
 
   Status setUp();
@@ -67,18 +61,34 @@ class Daemon {
   void onLinkEvent(const LinkEvent& e);
   void onControl(ControlServer::ClientId id, const nlohmann::json& req);
   void onSignal();
-  void reload();
+  void reload() override;
   void checkWaiters();
   void armTimer();
   void pollMulticast();
+  void publishMetrics();
+  std::vector<NamedTimeline> timelines() const;
+  std::string timelinePath(const std::string& pair) const;
+  void saveTimelines();
   void watch(int fd, bool add);
   PairRuntime* findPair(const std::string& name);
   DaemonStats stats() const;
   std::vector<PairStatus> statuses() const;
+  const PairRuntime& pairNamed(const std::string& name) const;
+
+  // CommandTarget: what control commands act on.
+  nlohmann::json status() override;
+  std::string metrics() override;
+  std::vector<std::string> pairNames() const override;
+  PairState plannedDetach(const std::string& pair) override;
+  bool detachComplete(const std::string& pair) const override;
+  PairState pairState(const std::string& pair) const override;
+  Status requestAttach(const std::string& pair, const std::optional<std::string>& ifname) override;
+  Status resync() override;
+  nlohmann::json events(const std::optional<std::string>& pair, const nlohmann::json& after) override;
 
   Config config_;
   std::string configPath_;
-  PortOpeners openers_;
+  DatapathFactoryPtr datapaths_;
   std::shared_ptr<spdlog::logger> log_;
   SteadyClock clock_;
   EventBus bus_;
@@ -90,10 +100,16 @@ class Daemon {
   PairRouter router_;
   std::vector<std::unique_ptr<PairRuntime>> pairs_;
   std::unique_ptr<ControlServer> control_;
+  std::unique_ptr<MetricsHttpServer> metricsHttp_;  // null unless metrics_listen is set
+  ControlCommands commands_{*this};
   std::vector<LinkEvent> early_;  // link events seen before the pairs exist
   bool pairsReady_ = false;
   Clock::TimePoint nextMulticastPoll_{};
   bool running_ = true;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> switchesTo_;  // (pair, path) -> switches
+  // Last: they disconnect before the rest of the daemon goes.
+  boost::signals2::scoped_connection waitersConnection_;
+  boost::signals2::scoped_connection switchesConnection_;
 };
 
 }  // namespace tvf

@@ -1,4 +1,4 @@
-#include "EthtoolFeatures.hpp"
+#include "src/EthtoolFeatures.hpp"
 
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "UniqueFd.hpp"
+#include "base/UniqueFd.hpp"
 
 namespace tvf {
 namespace {

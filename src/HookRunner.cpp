@@ -1,4 +1,4 @@
-#include "HookRunner.hpp"
+#include "src/HookRunner.hpp"
 
 #include <signal.h>
 #include <spawn.h>
@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-#include "Log.hpp"
+#include "base/Log.hpp"
 
 extern char** environ;
 

@@ -1,4 +1,4 @@
-#include "LinkMulticast.hpp"
+#include "src/LinkMulticast.hpp"
 
 #include <algorithm>
 #include <fstream>

@@ -1,4 +1,4 @@
-#include "LinkTable.hpp"
+#include "src/LinkTable.hpp"
 
 #include <set>
 

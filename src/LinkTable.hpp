@@ -6,7 +6,7 @@
 #include <map>
 #include <vector>
 
-#include "NetlinkTypes.hpp"
+#include "src/NetlinkTypes.hpp"
 #include "tvf/LinkEvent.hpp"
 
 namespace tvf {

@@ -1,4 +1,4 @@
-#include "NetlinkLinkControl.hpp"
+#include "src/NetlinkLinkControl.hpp"
 
 #include <linux/if.h>
 #include <linux/if_link.h>
@@ -9,8 +9,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "EthtoolFeatures.hpp"
-#include "UniqueFd.hpp"
+#include "src/EthtoolFeatures.hpp"
+#include "base/UniqueFd.hpp"
 
 namespace tvf {
 namespace {
@@ -93,7 +93,13 @@ Status NetlinkLinkControl::setMulticast(int ifindex, const std::vector<MacAddres
   return Status::ok();
 }
 
-Status NetlinkLinkControl::claimBackend(int ifindex) { return claimer_.claim(ifindex); }
+Status NetlinkLinkControl::claimBackend(int ifindex) {
+  auto st = claimer_.claim(ifindex);
+  // What tvf added to a backend that vanished unreleased is gone with it.
+  for (auto it = multicast_.begin(); it != multicast_.end();)
+    it = claimer_.claimed(it->first) || it->first == ifindex ? std::next(it) : multicast_.erase(it);
+  return st;
+}
 
 Status NetlinkLinkControl::releaseBackend(int ifindex) {
   if (auto it = multicast_.find(ifindex); it != multicast_.end()) {

@@ -8,8 +8,8 @@
 #include <map>
 #include <vector>
 
-#include "BackendClaim.hpp"
-#include "NetlinkRequester.hpp"
+#include "src/BackendClaim.hpp"
+#include "src/NetlinkRequester.hpp"
 #include "tvf/PairEnvironment.hpp"
 
 namespace tvf {

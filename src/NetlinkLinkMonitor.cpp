@@ -1,11 +1,11 @@
-#include "NetlinkLinkMonitor.hpp"
+#include "src/NetlinkLinkMonitor.hpp"
 
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "Log.hpp"
+#include "base/Log.hpp"
 
 namespace tvf {
 

@@ -9,8 +9,8 @@
 #include <functional>
 #include <memory>
 
-#include "LinkTable.hpp"
-#include "NetlinkRequester.hpp"
+#include "src/LinkTable.hpp"
+#include "src/NetlinkRequester.hpp"
 
 namespace spdlog {
 class logger;

@@ -1,4 +1,4 @@
-#include "NetlinkRequester.hpp"
+#include "src/NetlinkRequester.hpp"
 
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "NetlinkTypes.hpp"
+#include "src/NetlinkTypes.hpp"
 #include "tvf/Result.hpp"
 
 namespace tvf {

@@ -1,4 +1,4 @@
-#include "NetlinkTypes.hpp"
+#include "src/NetlinkTypes.hpp"
 
 #include <linux/if.h>
 #include <linux/if_addr.h>

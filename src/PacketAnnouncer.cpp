@@ -1,4 +1,4 @@
-#include "PacketAnnouncer.hpp"
+#include "src/PacketAnnouncer.hpp"
 
 #include <linux/if_addr.h>
 #include <linux/if_packet.h>
@@ -8,8 +8,8 @@
 
 #include <cstring>
 
-#include "Log.hpp"
-#include "UniqueFd.hpp"
+#include "base/Log.hpp"
+#include "base/UniqueFd.hpp"
 
 namespace tvf {
 
@@ -39,22 +39,29 @@ Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
   return out;
 }
 
-PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, const PairConfig& cfg,
-                                 int tapIndex, MacAddress mac, std::function<int(PathKind)> backendIndex)
-    : nl_(nl), hooks_(hooks), cfg_(cfg), tapIndex_(tapIndex), mac_(mac),
-      backendIndex_(std::move(backendIndex)), log_(moduleLogger("announce")) {}
+PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, EventBus& bus, PairConfigPtr cfg,
+                                 int tapIndex, MacAddress mac)
+    : nl_(nl), hooks_(hooks), cfg_(std::move(cfg)), tapIndex_(tapIndex), mac_(mac), log_(moduleLogger("announce")) {
+  announceConnection_ = bus.announceRequested.connect(
+      [this](const std::string& pair, PathKind path, int ifindex, unsigned count) {
+        if (pair == cfg_->name) announce(path, ifindex, count);
+      });
+  switchConnection_ = bus.datapathSwitched.connect(
+      [this](const std::string& pair, PathKind path, const std::string& ifname) {
+        if (pair == cfg_->name) runSwitchHook(pair, path, ifname);
+      });
+}
 
-void PacketAnnouncer::announce(PathKind path, unsigned count) {
+void PacketAnnouncer::announce(PathKind path, int ifindex, unsigned count) {
   if (count == 0) return;
-  const int ifindex = backendIndex_(path);
   auto addrs = readAddresses(nl_, tapIndex_);
   if (!addrs) {
-    log_->warn("{}: cannot read addresses to announce: {}", cfg_.name, addrs.error().describe());
+    log_->warn("{}: cannot read addresses to announce: {}", cfg_->name, addrs.error().describe());
     return;
   }
   int raw = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (raw < 0) {
-    log_->warn("{}: announce socket: {}", cfg_.name, std::strerror(errno));
+    log_->warn("{}: announce socket: {}", cfg_->name, std::strerror(errno));
     return;
   }
   UniqueFd fd(raw);
@@ -75,14 +82,14 @@ void PacketAnnouncer::announce(PathKind path, unsigned count) {
         ++sent_;
     }
   }
-  log_->info("{}: announced {} IPv4 + {} IPv6 address(es) x{} on {} (ifindex {}){}", cfg_.name,
+  log_->info("{}: announced {} IPv4 + {} IPv6 address(es) x{} on {} (ifindex {}){}", cfg_->name,
              addrs->v4.size(), addrs->v6.size(), count, pathName(path), ifindex,
              failures ? fmt::format(", {} send failures", failures) : "");
 }
 
 void PacketAnnouncer::runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) {
-  if (cfg_.onSwitch.empty()) return;
-  hooks_.run(cfg_.onSwitch, {pair, pathName(path), ifname}, cfg_.hookTimeout);
+  if (cfg_->onSwitch.empty()) return;
+  hooks_.run(cfg_->onSwitch, {pair, pathName(path), ifname}, cfg_->hookTimeout);
 }
 
 }  // namespace tvf

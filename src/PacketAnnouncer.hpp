@@ -1,19 +1,21 @@
-// PathAnnouncer over a raw packet socket on the chosen backend: gratuitous
-// ARPs for the TAP's IPv4 addresses and unsolicited NAs for its IPv6 ones,
-// so the host's switch learns the MAC's new port at once. Also starts the
-// on_switch hook through HookRunner.
+// Announces a pair's path over a raw packet socket on the chosen backend:
+// gratuitous ARPs for the TAP's IPv4 addresses and unsolicited NAs for its
+// IPv6 ones, so the host's switch learns the MAC's new port at once. Also
+// starts the on_switch hook through HookRunner. It subscribes to its pair's
+// announceRequested and datapathSwitched on the EventBus.
 //
 // Thread: the control thread. Counters: frames sent, send failures.
 #pragma once
 
-#include <functional>
 #include <memory>
 
-#include "HookRunner.hpp"
-#include "NetlinkRequester.hpp"
-#include "PathFrames.hpp"
+#include <boost/signals2/connection.hpp>
+
+#include "src/HookRunner.hpp"
+#include "src/NetlinkRequester.hpp"
+#include "src/PathFrames.hpp"
 #include "tvf/Config.hpp"
-#include "tvf/PairEnvironment.hpp"
+#include "failover/EventBus.hpp"
 
 namespace spdlog {
 class logger;
@@ -28,24 +30,26 @@ struct TapAddresses {
 // The addresses on `ifindex` (IPv6: not tentative, not DAD-failed).
 Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex);
 
-class PacketAnnouncer final : public PathAnnouncer {
+class PacketAnnouncer final {
  public:
-  PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, const PairConfig& cfg, int tapIndex,
-                  MacAddress mac, std::function<int(PathKind)> backendIndex);
-  void announce(PathKind path, unsigned count) override;
-  void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) override;
-  void reconfigure(const PairConfig& cfg) { cfg_ = cfg; }
+  PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, EventBus& bus, PairConfigPtr cfg, int tapIndex,
+                  MacAddress mac);
+  void announce(PathKind path, int ifindex, unsigned count);
+  void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname);
+  void reconfigure(PairConfigPtr cfg) { cfg_ = std::move(cfg); }
   std::uint64_t framesSent() const { return sent_; }
 
  private:
   NetlinkRequester& nl_;
   HookRunner& hooks_;
-  PairConfig cfg_;
+  PairConfigPtr cfg_;
   int tapIndex_;
   MacAddress mac_;
-  std::function<int(PathKind)> backendIndex_;
   std::uint64_t sent_ = 0;
   std::shared_ptr<spdlog::logger> log_;
+  // Last: they disconnect before the rest of the announcer goes.
+  boost::signals2::scoped_connection announceConnection_;
+  boost::signals2::scoped_connection switchConnection_;
 };
 
 }  // namespace tvf

@@ -1,5 +1,5 @@
-#include "PathFrames.hpp"
-#include "InternetChecksum.hpp"
+#include "src/PathFrames.hpp"
+#include "base/InternetChecksum.hpp"
 
 #include <cstring>
 

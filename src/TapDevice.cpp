@@ -1,5 +1,5 @@
-#include "TapDevice.hpp"
-#include "VnetHdr.hpp"
+#include "src/TapDevice.hpp"
+#include "tvf/VnetHdr.hpp"
 
 #include <linux/if_link.h>
 #include <linux/if_tun.h>

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "NetlinkRequester.hpp"
-#include "UniqueFd.hpp"
+#include "src/NetlinkRequester.hpp"
+#include "base/UniqueFd.hpp"
 #include "tvf/PairEnvironment.hpp"
 
 namespace tvf {

@@ -1,6 +1,4 @@
-#include "SyntheticBackend.hpp"
-
-#include "PacketSocketPort.hpp"
+#include "synthetic/SyntheticBackend.hpp"
 
 namespace tvf {
 
@@ -16,12 +14,6 @@ std::optional<LinkInfo> findSynthetic(const PairConfig& cfg, const std::map<int,
     return l;
   }
   return std::nullopt;
-}
-
-Result<PortPtr> openSyntheticPort(const PairConfig&, const LinkInfo& link, unsigned, unsigned queues) {
-  PacketPortOptions opts;
-  if (queues > 1) opts.fanoutGroup = link.ifindex & 0xffff;
-  return PacketSocketPort::open(link.ifindex, opts);
 }
 
 }  // namespace tvf

@@ -10,7 +10,9 @@ endif()
 # /etc/tvf/tvf.yaml, /usr/lib/udev/rules.d/80-tvf.rules, ...
 foreach(f ${PREFIX}/${SBIN}/tvfd ${PREFIX}/${SBIN}/tvfctl ${PREFIX}/${SBIN}/tvf-migrate ${SYSCONF}/tvf/tvf.yaml
           ${PREFIX}/lib/udev/rules.d/80-tvf.rules ${PREFIX}/${LIBEXEC}/tvf/tvf-udev
-          ${PREFIX}/lib/systemd/system/tvfd.service)
+          ${PREFIX}/lib/systemd/system/tvfd.service ${PREFIX}/${MANDIR}/man8/tvfd.8.gz
+          ${PREFIX}/${MANDIR}/man8/tvfctl.8.gz ${PREFIX}/${MANDIR}/man8/tvf-migrate.8.gz
+          ${PREFIX}/${MANDIR}/man5/tvf.yaml.5.gz)
   if(NOT EXISTS ${dest}/${f})
     message(FATAL_ERROR "missing after install: /${f}")
   endif()

@@ -5,8 +5,11 @@
 // a lost sequence number maps to the time it was sent) and {"sent"} at the
 // end. The receiver prints one JSON line: received, expected (highest
 // sequence+1), lost, reordered, duplicates, the longest gap between two
-// arrivals (max_gap_ms), and the missing sequence ranges (at most 1000).
+// arrivals (max_gap_ms), and the missing sequence ranges (at most
+// TVF_UDPSTREAM_MAX_RANGES, default 1000). SIGTERM or SIGINT ends either
+// side early; the receiver still prints its line (a soak runs open-ended).
 #include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +25,17 @@
 #include <vector>
 
 using Clock = std::chrono::steady_clock;
+
+static volatile sig_atomic_t stopRequested = 0;
+
+static void onStop(int) { stopRequested = 1; }
+
+static void stopOnSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = onStop;  // no SA_RESTART: a blocked recv returns EINTR
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+}
 
 struct Datagram {
   std::uint64_t seq;
@@ -49,7 +63,7 @@ static int sendStream(const char* dst, int port, long pps, double secs) {
   long failures = 0, sent = 0;
   // Paced per millisecond: every tick sends what is due, then sleeps, so
   // the sender does not burn a core.
-  for (long tick = 1; sent < total; ++tick) {
+  for (long tick = 1; sent < total && !stopRequested; ++tick) {
     std::this_thread::sleep_until(start + std::chrono::milliseconds(tick));
     const long due = std::min(total, pps * tick / 1000);
     for (; sent < due; ++sent) {
@@ -58,7 +72,7 @@ static int sendStream(const char* dst, int port, long pps, double secs) {
       if (::sendto(fd, &d, sizeof d, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) ++failures;
     }
   }
-  std::printf("{\"sent\": %ld, \"send_failures\": %ld}\n", total, failures);
+  std::printf("{\"sent\": %ld, \"send_failures\": %ld}\n", sent, failures);
   return 0;
 }
 
@@ -84,7 +98,7 @@ static int recvStream(const char* bind, int port, double secs) {
   Clock::time_point last{};
   const auto end = Clock::now() + std::chrono::duration<double>(secs);
   Datagram d{};
-  while (Clock::now() < end) {
+  while (Clock::now() < end && !stopRequested) {
     const ssize_t n = ::recv(fd, &d, sizeof d, 0);
     if (n != static_cast<ssize_t>(sizeof d)) continue;
     const auto now = Clock::now();
@@ -104,7 +118,9 @@ static int recvStream(const char* bind, int port, double secs) {
   const long expected = any ? static_cast<long>(highest + 1) : 0;
   std::string missing;
   int ranges = 0;
-  for (long i = 0; i < expected && ranges < 1000; ++i) {
+  const char* maxEnv = std::getenv("TVF_UDPSTREAM_MAX_RANGES");
+  const int maxRanges = maxEnv ? std::atoi(maxEnv) : 1000;
+  for (long i = 0; i < expected && ranges < maxRanges; ++i) {
     if (seen[static_cast<std::size_t>(i)]) continue;
     long j = i;
     while (j + 1 < expected && !seen[static_cast<std::size_t>(j + 1)]) ++j;
@@ -120,6 +136,7 @@ static int recvStream(const char* bind, int port, double secs) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return usage();
+  stopOnSignals();
   if (!std::strcmp(argv[1], "send") && argc == 6)
     return sendStream(argv[2], std::atoi(argv[3]), std::atol(argv[4]), std::atof(argv[5]));
   if (!std::strcmp(argv[1], "recv") && argc == 5) return recvStream(argv[2], std::atoi(argv[3]), std::atof(argv[4]));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,10 @@
 namespace tvf {
 
 enum class VfDatapath { Auto, Packet, Verbs };
+// How frames move: the kernel datapath (tc-BPF redirect), the user one
+// (worker threads), or auto (kernel where its programs load and the VF
+// backend is a netdev).
+enum class DatapathMode { Auto, Kernel, User };
 // What to do when a VF cannot take the TAP's MTU at attach time.
 enum class VfMtuPolicy {
   Refuse,  // do not attach; the pair stays on the synthetic (default)
@@ -25,6 +30,7 @@ struct PairConfig {
   std::optional<MacAddress> syntheticMac; // from "mac:xx:xx:..."
   bool transparent = true;                // false: the VF is left to the OS
   std::chrono::milliseconds attachWait{2000};
+  DatapathMode datapath = DatapathMode::Auto;
   VfDatapath vfDatapath = VfDatapath::Auto;
   unsigned queues = 1;
   bool persist = true;
@@ -43,6 +49,9 @@ struct PairConfig {
   }
 };
 
+// One pair's configuration as one immutable snapshot; a reload swaps it.
+using PairConfigPtr = std::shared_ptr<const PairConfig>;
+
 struct Config {
   std::string controlSocket = "/run/tvf/tvf.sock";
   std::string controlGroup;  // empty: root only
@@ -51,6 +60,8 @@ struct Config {
   // 1..99 = SCHED_FIFO at that priority, ahead of applications, as the
   // kernel's own packet processing (softirq) is.
   int workerPriority = 1;
+  // "IPv4:port" or "[IPv6]:port" to serve GET /metrics on; empty: off.
+  std::string metricsListen;
   std::vector<PairConfig> pairs;
 };
 

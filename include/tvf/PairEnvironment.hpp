@@ -1,5 +1,5 @@
 // What the pair engine (failover/Pair) acts on. Production implementations
-// live in src/ (netlink, TAP, workers); tests use tests/fakes/.
+// live in src/ (netlink, TAP) and datapath/; tests use tests/fakes/.
 //
 // Thread: every method is called on the control thread only.
 #pragma once
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tvf/Capabilities.hpp"
+#include "tvf/Datapath.hpp"
 #include "tvf/LinkEvent.hpp"
 #include "tvf/MacAddress.hpp"
 #include "tvf/PathCounters.hpp"
@@ -45,32 +46,6 @@ class TapFront {
   virtual Status applyCapabilities(const Capabilities& caps) = 0;
   virtual Status setCarrier(bool on) = 0;
   virtual Status setMtu(std::uint32_t mtu) = 0;
-};
-
-// The datapath workers behind the TAP.
-class Datapath {
- public:
-  virtual ~Datapath() = default;
-  // Opens the VF's ports (one per queue); workers start receiving at once.
-  // `generation` tags port errors so late ones about an older VF are dropped.
-  virtual Status openVfPort(const LinkInfo& vf, std::uint64_t generation) = 0;
-  // Publishes the TX path to every worker (atomic; takes effect next batch).
-  virtual void switchTx(PathKind path) = 0;
-  // Stops using the VF's ports. Completion (every worker past a quiescent
-  // point) is reported later through Pair::onVfPortRetired.
-  virtual void retireVfPort() = 0;
-  virtual bool hasVfPort() const = 0;
-  // Counters of the live ports (the VF port's since it was opened).
-  virtual PathCounters liveCounters(PathKind path) const = 0;
-  virtual std::string vfMechanism() const = 0;
-};
-
-// Tells the network where the MAC lives now, and runs the on_switch hook.
-class PathAnnouncer {
- public:
-  virtual ~PathAnnouncer() = default;
-  virtual void announce(PathKind path, unsigned count) = 0;
-  virtual void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) = 0;
 };
 
 }  // namespace tvf

@@ -50,6 +50,26 @@ class Port {
   // -ENODEV (path failure: reported to the control thread).
   virtual int send(std::span<const std::uint8_t> frame) noexcept = 0;
 
+  // Sends frames in order, as send() each, then flush(). Returns how many
+  // were taken (a prefix), or the -errno of the first that was not.
+  virtual int sendBatch(std::span<const std::span<const std::uint8_t>> frames) noexcept {
+    int n = 0;
+    for (const auto& f : frames) {
+      if (const int rc = send(f); rc < 0) {
+        (void)flush();
+        return n ? n : rc;
+      }
+      ++n;
+    }
+    const int rc = flush();
+    return rc < 0 && n == 0 ? rc : n;
+  }
+
+  // A doorbell-style port (verbs, AF_XDP) may hold frames given to send()
+  // until flush(), ringing once per batch; the worker flushes after each
+  // batch. Returns 0, or -errno as send(). Others: nothing to do.
+  virtual int flush() noexcept { return 0; }
+
   // Frames the kernel or the port dropped on receive since the last call
   // (ring overflow, truncation). Called by the worker when it goes idle.
   virtual std::uint64_t takeReceiveDrops() noexcept { return 0; }

@@ -5,12 +5,22 @@
 #include <optional>
 #include <vector>
 
+#include "failover/EventBus.hpp"
 #include "tvf/PairEnvironment.hpp"
 
 namespace tvf::testing {
 
 class FakeDatapath final : public Datapath {
  public:
+  Status start(const LinkInfo&) override { return {}; }
+  void stop() override {}
+  // What the VF's backend negotiates; a test narrows it (a backend
+  // without TSO) to see the TAP follow.
+  Result<BackendFeatures> probeVf(const LinkInfo&) override {
+    ++probes;
+    if (failProbe) return Error{failProbe, "probe backend"};
+    return vfBackend;
+  }
   Status openVfPort(const LinkInfo& vf, std::uint64_t generation) override {
     if (failOpen) return Status::fail(failOpen, "open port");
     vfPort = vf.ifindex;
@@ -28,7 +38,10 @@ class FakeDatapath final : public Datapath {
   PathCounters liveCounters(PathKind path) const override {
     return path == PathKind::Vf ? vfLive : synthLive;
   }
-  std::string vfMechanism() const override { return "packet"; }
+  std::string vfMechanism() const override { return vfBackend.mechanism; }
+  DatapathStatus describe() const override { return {"user", "fake", 1, "other"}; }
+  int eventFd() const override { return -1; }
+  DatapathEvents drainEvents() override { return {}; }
 
   // Finishes a retirement: returns the port's final counters.
   PathCounters completeRetire() {
@@ -45,23 +58,36 @@ class FakeDatapath final : public Datapath {
   std::vector<PathKind> switches;
   bool retireRequested = false;
   int failOpen = 0;
+  int failProbe = 0;
+  int probes = 0;
+  BackendFeatures vfBackend = BackendFeatures::full("packet");
   int opens = 0;
   PathCounters vfLive;
   PathCounters synthLive;
 };
 
-class FakeAnnouncer final : public PathAnnouncer {
+// Records what the pair asked the network to be told and which hooks ran,
+// as the real announcer hears it: from the EventBus.
+class FakeAnnouncer final {
  public:
   struct Call {
     PathKind path;
     unsigned count;
   };
-  void announce(PathKind path, unsigned count) override { announcements.push_back({path, count}); }
-  void runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) override {
-    hooks.push_back(pair + " " + pathName(path) + " " + ifname);
+  explicit FakeAnnouncer(EventBus& bus) {
+    announce_ = bus.announceRequested.connect([this](const std::string&, PathKind path, int, unsigned count) {
+      announcements.push_back({path, count});
+    });
+    switched_ = bus.datapathSwitched.connect([this](const std::string& pair, PathKind path, const std::string& ifname) {
+      hooks.push_back(pair + " " + pathName(path) + " " + ifname);
+    });
   }
   std::vector<Call> announcements;
   std::vector<std::string> hooks;
+
+ private:
+  boost::signals2::scoped_connection announce_;
+  boost::signals2::scoped_connection switched_;
 };
 
 }  // namespace tvf::testing

@@ -10,7 +10,7 @@
 #include <deque>
 #include <vector>
 
-#include "RawQueue.hpp"
+#include "ports/RawQueue.hpp"
 
 namespace tvf::testing {
 
@@ -39,8 +39,19 @@ class FakeRawQueue final : public RawQueue {
     if (gone) return -ENXIO;
     sent.emplace_back(buf, buf + len);
     sentOptions.push_back(o);
+    if (o.more) {
+      ++heldForDoorbell;
+    } else {
+      ++doorbells;
+      heldForDoorbell = 0;
+    }
     (holdSends ? heldSends : sendDone).push_back({slot, len, true, false});
     return 0;
+  }
+  int flushSend() noexcept override {
+    if (heldForDoorbell) ++doorbells;
+    heldForDoorbell = 0;
+    return gone ? -ENXIO : 0;
   }
   int pollReceive(std::span<RawCompletion> out) noexcept override { return take(recvDone, out); }
   int pollSend(std::span<RawCompletion> out) noexcept override { return take(sendDone, out); }
@@ -74,6 +85,8 @@ class FakeRawQueue final : public RawQueue {
   std::deque<RawCompletion> recvDone, sendDone, heldSends;
   std::vector<std::vector<std::uint8_t>> sent;
   std::vector<RawSendOptions> sentOptions;
+  int doorbells = 0;        // rings: a send without `more`, or a flush of held ones
+  int heldForDoorbell = 0;  // sends posted with `more` since the last ring
   bool holdSends = false;
   bool gone = false;
   int failPostReceive = 0;

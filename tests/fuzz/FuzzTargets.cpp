@@ -11,10 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ConfigLoader.hpp"
-#include "ControlServer.hpp"
-#include "LinkMulticast.hpp"
-#include "NetlinkTypes.hpp"
+#include "src/ConfigLoader.hpp"
+#include "src/ControlCommands.hpp"
+#include "src/ControlServer.hpp"
+#include "src/LinkMulticast.hpp"
+#include "src/NetlinkTypes.hpp"
 
 namespace tvf::fuzz {
 namespace {
@@ -23,6 +24,24 @@ namespace {
 void require(bool ok) {
   if (!ok) std::abort();
 }
+
+// A daemon with one pair "tvf0" that does what it is asked: the requests
+// reach every argument check of ControlCommands.
+class AgreeableTarget : public CommandTarget {
+ public:
+  nlohmann::json status() override { return nlohmann::json::object(); }
+  std::string metrics() override { return {}; }
+  std::vector<std::string> pairNames() const override { return {"tvf0"}; }
+  PairState plannedDetach(const std::string&) override { return PairState::Detaching; }
+  bool detachComplete(const std::string&) const override { return false; }
+  PairState pairState(const std::string&) const override { return PairState::Active; }
+  Status requestAttach(const std::string&, const std::optional<std::string>&) override { return Status::ok(); }
+  Status resync() override { return Status::ok(); }
+  nlohmann::json events(const std::optional<std::string>&, const nlohmann::json&) override {
+    return nlohmann::json::object();
+  }
+  void reload() override {}
+};
 
 // The message in a heap block of exactly nlmsg_len bytes.
 struct HeapMessage {
@@ -86,12 +105,14 @@ void controlRequest(const std::uint8_t* data, std::size_t size) {
     auto r = parseRequest(line);
     if (r) {
       require(r->is_object() && (*r)["cmd"].is_string());
-      // The daemon echoes the command and the pair in its error replies:
-      // whatever parsed must serialise again (dump() throws on bad UTF-8).
-      const auto cmd = (*r)["cmd"].get<std::string>();
-      std::string pair;
-      if (r->contains("pair") && (*r)["pair"].is_string()) pair = (*r)["pair"].get<std::string>();
-      (void)errorReply("unknown command '" + cmd + "' pair '" + pair + "'").dump();
+      // ControlCommands echoes names in its error replies: whatever parsed
+      // must serialise again (dump() throws on bad UTF-8).
+      AgreeableTarget target;
+      ControlCommands commands(target);
+      if (auto reply = commands.handle(1, *r)) {
+        require(reply->is_object() && reply->contains("ok"));
+        (void)reply->dump();
+      }
     } else {
       require(!r.error().what.empty());
     }

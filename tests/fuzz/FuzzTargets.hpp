@@ -26,7 +26,8 @@ void addressMessage(const std::uint8_t* data, std::size_t size);
 // NLMSG_ERROR with extended-ack TLVs -> extackMessage.
 void extackMessage(const std::uint8_t* data, std::size_t size);
 // Control socket bytes, split into lines as ControlServer does ->
-// parseRequest, and the error reply that echoes the command.
+// parseRequest -> ControlCommands::handle (against a fake daemon) -> the
+// reply, serialised.
 void controlRequest(const std::uint8_t* data, std::size_t size);
 // A config file -> ConfigLoader::loadString.
 void config(const std::uint8_t* data, std::size_t size);

@@ -12,10 +12,10 @@
 #include <random>
 #include <sstream>
 
-#include "ConfigLoader.hpp"
-#include "ControlServer.hpp"
-#include "LinkMulticast.hpp"
-#include "NetlinkTypes.hpp"
+#include "src/ConfigLoader.hpp"
+#include "src/ControlServer.hpp"
+#include "src/LinkMulticast.hpp"
+#include "src/NetlinkTypes.hpp"
 
 namespace tvf {
 namespace {

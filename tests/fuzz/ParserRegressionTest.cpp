@@ -18,7 +18,7 @@
 #include <iterator>
 
 #include "FuzzTargets.hpp"
-#include "NetlinkTypes.hpp"
+#include "src/NetlinkTypes.hpp"
 
 namespace tvf {
 namespace {

@@ -201,10 +201,17 @@ TEST_F(Operations, StatusAndMetricsFollowTheContract) {
   for (const char* path : {"synthetic", "vf"})
     for (const char* k : {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped"})
       EXPECT_TRUE(s["counters"][path][k].is_number_unsigned()) << path << "." << k;
-  EXPECT_EQ(s["vf"]["datapath"], "packet");
   EXPECT_TRUE(s["caps"]["offloads"].is_array());
-  EXPECT_EQ(s["workers"]["count"], 1);
-  EXPECT_EQ(s["workers"]["scheduling"], "fifo:1");  // worker_priority's default, as root
+  EXPECT_EQ(s["datapath"]["mode"], datapathMode());
+  for (const char* k : {"reason", "gives_up", "mirror", "fallbacks"}) EXPECT_TRUE(s["datapath"].contains(k)) << k;
+  if (datapathMode() == "kernel") {
+    EXPECT_EQ(s["vf"]["datapath"], "kernel");
+    EXPECT_EQ(s["workers"]["count"], 0);  // the kernel moves the frames
+  } else {
+    EXPECT_EQ(s["vf"]["datapath"], "packet");
+    EXPECT_EQ(s["workers"]["count"], 1);
+    EXPECT_EQ(s["workers"]["scheduling"], "fifo:1");  // worker_priority's default, as root
+  }
   auto table = topo->tvfctl("status");
   EXPECT_EQ(table.status, 0);
   EXPECT_TRUE(contains(table.out, "tvf0") && contains(table.out, "vf0")) << table.out;
@@ -232,10 +239,15 @@ TEST_F(Operations, ServiceCapabilitySetIsEnough) {
   EXPECT_TRUE(contains(topo->inGuest("grep CapEff /proc/" + std::to_string(topo->tvfdPid()) + "/status").out,
                        "0000008000803000"))  // NET_ADMIN(12), NET_RAW(13), SYS_NICE(23), BPF(39)
       << topo->inGuest("grep Cap /proc/" + std::to_string(topo->tvfdPid()) + "/status").out;
-  EXPECT_EQ(topo->status()["workers"]["scheduling"], "fifo:1");
+  // The same set loads the kernel datapath's programs, or runs the workers at SCHED_FIFO.
+  EXPECT_EQ(topo->status()["datapath"]["mode"], datapathMode());
+  if (datapathMode() == "user") {
+    EXPECT_EQ(topo->status()["workers"]["scheduling"], "fifo:1");
+  }
 }
 
 TEST_F(Operations, WithoutSysNiceTheWorkersRunAsOrdinaryThreads) {
+  if (datapathMode() == "kernel") GTEST_SKIP() << "the kernel datapath has no worker threads";
   ASSERT_TRUE(topo->startTvfd("", true, "setpriv --bounding-set=-all,+net_admin,+net_raw,+bpf --inh-caps=-all"));
   topo->addVf("vf0");
   ASSERT_TRUE(topo->waitForState("active", "vf"));

@@ -20,6 +20,11 @@ std::atomic<int> counter{0};
 const std::string kScript = std::string(TVF_SOURCE_DIR) + "/scripts/topology.sh";
 }  // namespace
 
+std::string datapathMode() {
+  const char* m = std::getenv("TVF_IT_DATAPATH");
+  return m && *m ? m : "user";
+}
+
 CommandResult run(const std::string& cmd) {
   CommandResult r;
   FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
@@ -69,6 +74,9 @@ bool Topology::startTvfd(const std::string& pairExtra, bool configureTap, const 
       << "    synthetic: eth0\n";
     if (pairExtra.find("attach_wait_ms") == std::string::npos) f << "    attach_wait_ms: 300\n";
     if (pairExtra.find("persist") == std::string::npos) f << "    persist: false\n";
+    // Every test runs in both datapath modes: ctest registers the suite
+    // once per mode with TVF_IT_DATAPATH set (tests/CMakeLists.txt).
+    if (pairExtra.find(" datapath:") == std::string::npos) f << "    datapath: " << datapathMode() << "\n";
     f << pairExtra;
   }
   launcher_ = launcher;

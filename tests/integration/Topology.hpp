@@ -26,6 +26,9 @@ struct CommandResult {
 
 // Runs a shell command; returns its exit status and output.
 CommandResult run(const std::string& cmd);
+// The datapath mode the suite runs in: $TVF_IT_DATAPATH (kernel | user),
+// "user" when unset.
+std::string datapathMode();
 
 class Topology {
  public:

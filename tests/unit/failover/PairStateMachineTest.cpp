@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <set>
 
-#include "PairStateMachine.hpp"
-#include "VfMatcher.hpp"
-#include "CounterAccumulator.hpp"
+#include "failover/PairStateMachine.hpp"
+#include "failover/VfMatcher.hpp"
+#include "failover/CounterAccumulator.hpp"
 
 namespace tvf {
 namespace {
@@ -13,12 +15,57 @@ const std::vector<PairState> kStates = {PairState::NoVf,      PairState::Waiting
                                         PairState::Attaching, PairState::Active,
                                         PairState::Detaching, PairState::Failed};
 
+// A (state, event) pair has one row, or two with complementary guards, so
+// a lookup is never ambiguous and never depends on row order.
 TEST(TransitionTable, EachStateEventPairAppearsOnce) {
-  std::set<std::pair<int, int>> seen;
+  std::map<std::pair<int, int>, std::set<Guard>> seen;
   for (const auto& row : transitionTable()) {
-    EXPECT_TRUE(seen.emplace(static_cast<int>(row.from), static_cast<int>(row.event)).second)
-        << stateName(row.from) << " x " << eventName(row.event);
+    const std::pair<int, int> key{static_cast<int>(row.from), static_cast<int>(row.event)};
+    EXPECT_TRUE(seen[key].insert(row.guard).second) << stateName(row.from) << " x " << eventName(row.event);
   }
+  for (const auto& [key, guards] : seen) {
+    const bool single = guards == std::set<Guard>{Guard::Always};
+    const bool split = guards == std::set<Guard>{Guard::VfUsable, Guard::VfNotUsable};
+    EXPECT_TRUE(single || split) << stateName(static_cast<PairState>(key.first)) << " x "
+                                 << eventName(static_cast<PairEvent>(key.second));
+  }
+}
+
+// The TX column says where TX is after a row, and agrees with its actions:
+// the table alone tells where TX is.
+TEST(TransitionTable, TheTxColumnAgreesWithTheActions) {
+  for (const auto& row : transitionTable()) {
+    const auto& a = row.to.actions;
+    const bool toVf = std::find(a.begin(), a.end(), PairAction::SwitchTxToVf) != a.end();
+    const bool toSyn = std::find(a.begin(), a.end(), PairAction::SwitchTxToSynthetic) != a.end();
+    const std::string where = std::string(stateName(row.from)) + " x " + std::string(eventName(row.event));
+    if (toVf) {
+      EXPECT_EQ(row.to.tx, TxAfter::Vf) << where;
+    }
+    if (toSyn) {
+      EXPECT_EQ(row.to.tx, TxAfter::Synthetic) << where;
+    }
+    if (row.to.tx == TxAfter::Vf) {
+      EXPECT_TRUE(toVf) << where;
+    }
+  }
+}
+
+// TX moves to the VF only on a row guarded by "the VF is usable"; an
+// attached VF without carrier keeps TX on the synthetic until its wait ends.
+TEST(TransitionTable, TxMovesToTheVfOnlyWhenItIsUsable) {
+  for (const auto& row : transitionTable()) {
+    if (row.to.tx == TxAfter::Vf) {
+      EXPECT_EQ(row.guard, Guard::VfUsable) << stateName(row.from) << " x " << eventName(row.event);
+    }
+  }
+  auto t = lookupTransition(PairState::Attaching, PairEvent::AttachSucceeded, /*vfUsable=*/false);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->next, PairState::Active);
+  EXPECT_EQ(t->tx, TxAfter::Synthetic);
+  auto up = lookupTransition(PairState::Active, PairEvent::VfCarrierUp, false);
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->actions, std::vector<PairAction>{PairAction::StartCarrierWait});
 }
 
 TEST(TransitionTable, EveryStateWithAVfHandlesItsRemoval) {

@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
-#include "FakeClock.hpp"
-#include "FakeDatapath.hpp"
-#include "FakeKernel.hpp"
-#include "FakeLinkEvents.hpp"
-#include "Pair.hpp"
-#include "PairRouter.hpp"
+#include "fakes/FakeClock.hpp"
+#include "fakes/FakeDatapath.hpp"
+#include "fakes/FakeKernel.hpp"
+#include "fakes/FakeLinkEvents.hpp"
+#include "failover/Pair.hpp"
+#include "failover/PairRouter.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -70,7 +70,7 @@ class PairTest : public ::testing::Test {
     tap.kind = "tun";
     tap.mtu = 1500;
     tap.up = true;
-    pair = std::make_unique<Pair>(cfg, PairDeps{kernel, kernel, dp, announcer, clock, bus});
+    pair = std::make_unique<Pair>(cfg, PairDeps{kernel, kernel, dp, clock, bus});
     ASSERT_TRUE(pair->start(kernel.links[kSynth].info, tap));
     router_->addPair(*pair, mac);
     conn = bus.pairStateChanged.connect(
@@ -120,8 +120,8 @@ class PairTest : public ::testing::Test {
   FakeClock clock;
   FakeKernel kernel;
   FakeDatapath dp;
-  FakeAnnouncer announcer;
   EventBus bus;
+  FakeAnnouncer announcer{bus};
   LinkInfo tap;
   std::unique_ptr<PairRouter> router_;
   FakeLinkEvents events{[this](const LinkEvent& e) { router_->onLinkEvent(e); }};
@@ -664,6 +664,7 @@ TEST_F(PairTest, SyntheticRemovalIsSurvived) {
 }
 
 TEST_F(PairTest, ScopedConnectionDisconnects) {
+  const auto others = bus.datapathSwitched.num_slots();  // the fixture's announcer subscribes too
   {
     int count = 0;
     boost::signals2::scoped_connection c =
@@ -672,7 +673,109 @@ TEST_F(PairTest, ScopedConnectionDisconnects) {
     EXPECT_EQ(count, 1);
   }
   unplug(kVf);  // would write through a dangling reference if still connected
-  EXPECT_EQ(bus.datapathSwitched.num_slots(), 0u);
+  EXPECT_EQ(bus.datapathSwitched.num_slots(), others);
+}
+
+// Feature negotiation: a VF backend that cannot carry TSO (AF_XDP in copy
+// mode, say) clears TSO on the TAP while its VF is attached, although both
+// netdevs have TSO; after the detach the synthetic's TSO is back.
+TEST_F(PairTest, ABackendWithoutTsoClearsTsoOnTheTapWhileAttached) {
+  dp.vfBackend.mechanism = "no-tso";
+  dp.vfBackend.offloads.clear(Offload::Tso4);
+  dp.vfBackend.offloads.clear(Offload::Tso6);
+  attach();
+  EXPECT_EQ(dp.probes, 1);
+  EXPECT_TRUE(vfCaps().offloads.has(Offload::Tso4));
+  EXPECT_FALSE(kernel.tapCaps.offloads.has(Offload::Tso4));
+  EXPECT_FALSE(kernel.tapCaps.offloads.has(Offload::Tso6));
+  EXPECT_TRUE(kernel.tapCaps.offloads.has(Offload::RxChecksum));  // what it keeps stays
+  EXPECT_EQ(pair->status().vf->datapath, "no-tso");
+  pair->plannedDetach();
+  elapse(200ms);
+  finishRetire();
+  EXPECT_TRUE(kernel.tapCaps.offloads.has(Offload::Tso4));
+  EXPECT_TRUE(kernel.tapCaps.offloads.has(Offload::Tso6));
+}
+
+// The backend's limits hold across a capability change of the VF netdev.
+TEST_F(PairTest, ABackendsSmallFrameLimitsGsoAcrossVfCapabilityChanges) {
+  dp.vfBackend.maxFrame = 9000 + kVnetHdrLen + 14;
+  attach();
+  EXPECT_EQ(kernel.tapCaps.gsoMaxSize, 9000u);
+  kernel.links[kVf].caps.gsoMaxSize = 65536;
+  pair->onLinkChanged(kernel.links[kVf].info);
+  EXPECT_EQ(kernel.tapCaps.gsoMaxSize, 9000u);
+}
+
+// A backend that cannot be had (vf_datapath verbs in a tvfd built without it)
+// fails the attach with its reason and leaves the TAP as it was.
+TEST_F(PairTest, ABackendThatCannotBeHadFailsTheAttach) {
+  dp.failProbe = EOPNOTSUPP;
+  plug(kVf, "vf0");
+  elapse(2000ms);
+  EXPECT_EQ(pair->state(), PairState::Failed);
+  EXPECT_EQ(kernel.tapCaps, syntheticCaps());
+  EXPECT_EQ(dp.opens, 0);
+  EXPECT_NE(pair->status().lastError.find("probe backend"), std::string::npos) << pair->status().lastError;
+}
+
+}  // namespace
+}  // namespace tvf
+
+namespace tvf {
+namespace {
+
+// The switch timeline: a planned migration and a surprise removal, each
+// with its reason, its trigger -> TX duration and the frames dropped.
+TEST_F(PairTest, TimelineListsAPlannedMigrationAndASurpriseRemoval) {
+  plug(kVf, "vf0");
+  elapse(2000ms);  // attach_wait: the attach's duration starts at the plug
+  ASSERT_EQ(pair->state(), PairState::Active);
+  pair->plannedDetach();
+  elapse(200ms);
+  finishRetire();
+  unplug(kVf);
+  plug(7, "vf1");
+  ASSERT_TRUE(pair->requestAttach(std::nullopt));
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Active);
+  dp.synthLive.txDropped = 3;  // the datapath drops frames around the removal
+  unplug(7);
+  finishRetire();
+
+  const auto& ev = pair->timeline().events();
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[0].reason, SwitchReason::Attach);
+  EXPECT_EQ(ev[0].from, PathKind::Synthetic);
+  EXPECT_EQ(ev[0].to, PathKind::Vf);
+  EXPECT_EQ(ev[0].vfIfname, "vf0");
+  EXPECT_EQ(ev[0].triggerToTxUs, 2'000'000);
+  EXPECT_EQ(ev[1].reason, SwitchReason::PlannedDetach);
+  EXPECT_EQ(ev[1].from, PathKind::Vf);
+  EXPECT_EQ(ev[1].to, PathKind::Synthetic);
+  EXPECT_EQ(ev[1].triggerToTxUs, 0);  // TX moves first, before the drain
+  // tvfctl attach ended the hold and offered vf1: timed from the request.
+  EXPECT_EQ(ev[2].reason, SwitchReason::OperatorCommand);
+  EXPECT_EQ(ev[2].vfIfname, "vf1");
+  EXPECT_EQ(ev[2].triggerToTxUs, 2'000'000);
+  EXPECT_EQ(ev[3].reason, SwitchReason::VfVanished);
+  EXPECT_EQ(ev[3].vfIfname, "vf1");
+  EXPECT_EQ(ev[3].triggerToTxUs, 0);
+  for (std::size_t i = 0; i < ev.size(); ++i) EXPECT_EQ(ev[i].seq, i + 1);
+  EXPECT_EQ(pair->timeline().countsByReason()[static_cast<std::size_t>(SwitchReason::VfVanished)], 1u);
+  EXPECT_EQ(pair->status().switches, 4u);
+}
+
+TEST_F(PairTest, TimelineCountsDropsBetweenTriggerAndSwitch) {
+  dp.synthLive.rxDropped = 2;  // before the trigger: not this switch's
+  plug(kVf, "vf0");
+  dp.synthLive.rxDropped = 6;  // during attach_wait
+  dp.synthLive.txDropped = 1;
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Active);
+  dp.synthLive.txDropped = 9;  // after the switch: not this switch's either
+  ASSERT_EQ(pair->timeline().events().size(), 1u);
+  EXPECT_EQ(pair->timeline().events()[0].framesDropped, 5u);
 }
 
 }  // namespace

@@ -2,7 +2,14 @@
 // message, path and line, and all problems listed at once.
 #include <gtest/gtest.h>
 
-#include "ConfigLoader.hpp"
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "src/ConfigLoader.hpp"
+#include "tvf/ConfigKeys.hpp"
 
 namespace tvf {
 namespace {
@@ -109,12 +116,12 @@ void expectOne(const std::string& yaml, const Expected& e) {
 TEST(ConfigLoader, UnknownKey) {
   expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    atach_wait_ms: 5\n",
             {"pairs[0].atach_wait_ms", 4,
-             "unknown key 'atach_wait_ms' (known: announce_count, attach_wait_ms, carrier_up_delay_ms, "
+             "unknown key 'atach_wait_ms' (known: announce_count, attach_wait_ms, carrier_up_delay_ms, datapath, "
              "drain_ms, hook_timeout_ms, name, on_switch, persist, queues, synthetic, transparent, "
              "vf_datapath, vf_mtu_policy)"});
   expectOne("verbose: 1\npairs:\n  - name: tvf0\n    synthetic: eth0\n",
             {"verbose", 1,
-             "unknown key 'verbose' (known: control_group, control_socket, log_level, pairs, worker_priority)"});
+             "unknown key 'verbose' (known: control_group, control_socket, log_level, metrics_listen, pairs, worker_priority)"});
 }
 
 TEST(ConfigLoader, WrongType) {
@@ -220,6 +227,84 @@ TEST(ConfigLoader, MissingFile) {
   auto r = ConfigLoader::loadFile("/nonexistent/tvf.yaml");
   ASSERT_TRUE(std::holds_alternative<std::vector<ConfigProblem>>(r));
   EXPECT_NE(std::get<1>(r)[0].message.find("cannot read /nonexistent/tvf.yaml"), std::string::npos);
+}
+
+// The key table and conf/tvf.yaml say the same: every key of the table is
+// in the shipped file with the table's default, and the shipped file has no
+// key the table lacks. A key added in one place only fails here.
+TEST(ConfigKeyTable, MatchesTheShippedConfig) {
+  std::ifstream in(TVF_SOURCE_DIR "/conf/tvf.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  const YAML::Node root = YAML::Load(text.str());
+  ASSERT_TRUE(root["pairs"] && root["pairs"].IsSequence() && root["pairs"].size() == 1);
+  const YAML::Node pair = root["pairs"][0];
+  std::set<std::string> inFile;
+  for (const auto& kv : root) inFile.insert(kv.first.Scalar());
+  for (const auto& kv : pair) inFile.insert("pairs." + kv.first.Scalar());
+  std::set<std::string> inTable{"pairs"};
+  for (const auto& k : configKeys()) {
+    const std::string name(k.name);
+    const bool daemon = k.scope == KeyScope::Daemon;
+    inTable.insert(daemon ? name : "pairs." + name);
+    const YAML::Node node = daemon ? root[name] : pair[name];
+    ASSERT_TRUE(node) << name << " is in the key table but not in conf/tvf.yaml";
+    if (!k.defaultText.empty()) {
+      const std::string def = k.defaultText == "\"\"" ? "" : std::string(k.defaultText);
+      EXPECT_EQ(node.Scalar(), def) << name << ": conf/tvf.yaml shows another default than the table";
+    }
+    EXPECT_FALSE(k.doc.empty()) << name;
+    EXPECT_FALSE(k.range.empty()) << name;
+    EXPECT_EQ(daemon, k.parseDaemon != nullptr) << name;
+    EXPECT_EQ(!daemon, k.parsePair != nullptr) << name;
+  }
+  EXPECT_EQ(inFile, inTable);
+}
+
+// The table's defaults are the config structs' defaults: loading each
+// default text gives the value a missing key gets.
+TEST(ConfigKeyTable, DefaultsParseToTheStructDefaults) {
+  std::string yaml;
+  std::string pairYaml = "  - name: tvf0\n    synthetic: eth0\n";
+  for (const auto& k : configKeys()) {
+    if (k.defaultText.empty()) continue;
+    if (k.scope == KeyScope::Daemon)
+      yaml += std::string(k.name) + ": " + std::string(k.defaultText) + "\n";
+    else
+      pairYaml += "    " + std::string(k.name) + ": " + std::string(k.defaultText) + "\n";
+  }
+  const Config explicitDefaults = config(yaml + "pairs:\n" + pairYaml);
+  const Config implicitDefaults = config("pairs:\n  - name: tvf0\n    synthetic: eth0\n");
+  ASSERT_EQ(explicitDefaults.pairs.size(), 1u);
+  ASSERT_EQ(implicitDefaults.pairs.size(), 1u);
+  for (const auto& k : configKeys()) {
+    if (k.scope == KeyScope::Daemon)
+      EXPECT_TRUE(k.sameDaemon(explicitDefaults, implicitDefaults)) << k.name;
+    else
+      EXPECT_TRUE(k.samePair(explicitDefaults.pairs[0], implicitDefaults.pairs[0])) << k.name;
+  }
+}
+
+// A reload takes the live keys and reports the restart-only ones unchanged.
+TEST(ConfigKeyTable, AReloadTakesLiveKeysOnly) {
+  PairConfig live;
+  live.name = "tvf0";
+  PairConfig next = live;
+  next.attachWait = std::chrono::milliseconds(50);
+  next.queues = 4;
+  next.announceCount = 7;
+  auto restartOnly = reloadPair(live, next);
+  EXPECT_EQ(restartOnly, std::vector<std::string>{"queues"});
+  EXPECT_EQ(live.attachWait.count(), 50);
+  EXPECT_EQ(live.announceCount, 7u);
+  EXPECT_EQ(live.queues, 1u);
+  Config d;
+  Config dn;
+  dn.logLevel = LogLevel::Debug;
+  dn.workerPriority = 5;
+  EXPECT_EQ(reloadDaemon(d, dn), std::vector<std::string>{"worker_priority"});
+  EXPECT_EQ(d.logLevel, LogLevel::Debug);
+  EXPECT_EQ(d.workerPriority, 1);
 }
 
 }  // namespace

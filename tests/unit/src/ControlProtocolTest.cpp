@@ -5,9 +5,9 @@
 #include <regex>
 #include <sstream>
 
-#include "ControlServer.hpp"
-#include "PathFrames.hpp"
-#include "StatusReport.hpp"
+#include "src/ControlServer.hpp"
+#include "src/PathFrames.hpp"
+#include "protocol/StatusReport.hpp"
 
 namespace tvf {
 namespace {

@@ -6,8 +6,8 @@
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 
-#include "LinkTable.hpp"
-#include "NetlinkTypes.hpp"
+#include "src/LinkTable.hpp"
+#include "src/NetlinkTypes.hpp"
 
 namespace tvf {
 namespace {

@@ -1,0 +1,58 @@
+// A pair's status as the control protocol reports it: a value type that
+// failover/Pair fills, protocol/StatusReport renders and tvfctl reads
+// back. No kernel or library type appears here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tvf/Capabilities.hpp"
+#include "tvf/PairState.hpp"
+#include "tvf/PathCounters.hpp"
+
+namespace tvf {
+
+// How a datapath moves a pair's frames, as it describes itself.
+struct DatapathStatus {
+  std::string mode = "user";  // "user" (worker threads) or "kernel" (tc-BPF redirect)
+  std::string reason;         // why this mode was chosen
+  std::size_t workers = 0;    // worker threads (0 in kernel mode)
+  std::string scheduling;     // "fifo:N", "other", "other (fifo:N refused: ...)"; "" without workers
+  bool mirror = false;        // kernel: egress mirrored into tvf0 for a packet socket (tcpdump)
+  std::uint64_t fallbacks = 0;  // kernel: frames meant for a vanished backend sent to the other
+};
+
+struct PairStatus {
+  struct Backend {
+    std::string ifname;
+    int ifindex = 0;
+    bool carrier = false;
+    std::string datapath;  // VF only: "packet" / "verbs"
+  };
+  std::string name;
+  std::string tap;
+  bool transparent = true;
+  PairState state = PairState::NoVf;
+  PathKind active = PathKind::Synthetic;
+  Backend synthetic;
+  std::optional<Backend> vf;
+  Capabilities caps;
+  std::uint32_t mtu = 0;
+  PathCounters syntheticCounters;
+  PathCounters vfCounters;
+  std::uint64_t switches = 0;
+  bool held = false;
+  std::uint64_t generation = 0;
+  std::uint64_t attachFailures = 0;
+  std::uint64_t illegalTransitions = 0;
+  std::uint64_t refusedVfs = 0;
+  std::uint64_t controlOpRollbacks = 0;
+  std::int64_t lastSwitchUnixMs = 0;
+  std::string lastError;
+  // What the pair's datapath says of itself (Datapath::describe()).
+  DatapathStatus datapath;
+};
+
+}  // namespace tvf

@@ -1,0 +1,122 @@
+# The Debian package holds exactly what `cmake --install` puts in place:
+# build it with CPack, list it (dpkg-deb -c), unpack it (dpkg-deb -x) into a
+# scratch root and compare that tree with a DESTDIR install, file by file,
+# with modes. Then: /etc/tvf/tvf.yaml is a conffile, the maintainer scripts
+# start nothing, and lintian reports no error.
+#   cmake -DBUILD=build -DPREFIX=/usr -P CheckDebianPackage.cmake
+cmake_minimum_required(VERSION 3.22)
+if(NOT PREFIX STREQUAL "/usr")
+  message("SKIP: configured with CMAKE_INSTALL_PREFIX=${PREFIX}; the package is built for /usr "
+          "(scripts/setup.sh configures that)")
+  return()
+endif()
+set(scratch ${BUILD}/package-check)
+file(REMOVE_RECURSE ${scratch})
+file(MAKE_DIRECTORY ${scratch})
+
+function(run)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    list(JOIN ARGN " " cmd)
+    message(FATAL_ERROR "${cmd}: exit ${rc}\n${out}${err}")
+  endif()
+  set(out "${out}" PARENT_SCOPE)
+endfunction()
+
+run(cpack --config ${BUILD}/CPackConfig.cmake -B ${scratch}/out)
+file(GLOB debs ${scratch}/out/*.deb)
+list(LENGTH debs n)
+if(NOT n EQUAL 1)
+  message(FATAL_ERROR "expected one .deb from cpack, got: ${debs}")
+endif()
+message(STATUS "built ${debs}")
+
+# The package's files: "-rwxr-xr-x root/root 1234 2026-... ./usr/sbin/tvfd".
+run(dpkg-deb -c ${debs})
+string(REPLACE "\n" ";" lines "${out}")
+set(listed)
+foreach(l ${lines})
+  if(l MATCHES "^([-l][rwxs-]+) ([^ ]+) +[0-9]+ [0-9-]+ [0-9:]+ \\./(.+)$")
+    set(mode ${CMAKE_MATCH_1})
+    set(owner ${CMAKE_MATCH_2})
+    string(REGEX REPLACE " -> .*$" "" path "${CMAKE_MATCH_3}")
+    if(NOT owner STREQUAL "root/root")
+      message(FATAL_ERROR "/${path} is owned by ${owner}, not root/root")
+    endif()
+    list(APPEND listed "${mode} /${path}")
+  endif()
+endforeach()
+
+# The same files, unpacked, with their modes.
+run(dpkg-deb -x ${debs} ${scratch}/root)
+run(${CMAKE_COMMAND} -E env DESTDIR=${scratch}/install ${CMAKE_COMMAND} --install ${BUILD})
+function(tree_files root outvar)
+  file(GLOB_RECURSE files LIST_DIRECTORIES false RELATIVE ${root} ${root}/*)
+  list(SORT files)
+  set(${outvar} ${files} PARENT_SCOPE)
+endfunction()
+tree_files(${scratch}/root unpacked)
+tree_files(${scratch}/install installed)
+if(NOT unpacked STREQUAL installed)
+  set(only_pkg ${unpacked})
+  list(REMOVE_ITEM only_pkg ${installed})
+  set(only_inst ${installed})
+  list(REMOVE_ITEM only_inst ${unpacked})
+  message(FATAL_ERROR "package and install layout differ\n only in the package: ${only_pkg}\n"
+                      " only in cmake --install: ${only_inst}")
+endif()
+list(LENGTH unpacked nfiles)
+list(LENGTH listed nlisted)
+if(NOT nfiles EQUAL nlisted)
+  message(FATAL_ERROR "dpkg-deb -c lists ${nlisted} files, the unpacked tree has ${nfiles}:\n${listed}")
+endif()
+foreach(f ${unpacked})
+  list(FIND listed "-rwxr-xr-x /${f}" exe)
+  list(FIND listed "-rw-r--r-- /${f}" reg)
+  if(f MATCHES "^usr/sbin/|^usr/libexec/tvf/")
+    if(exe LESS 0)
+      message(FATAL_ERROR "/${f} is not listed as -rwxr-xr-x:\n${listed}")
+    endif()
+  elseif(reg LESS 0)
+    message(FATAL_ERROR "/${f} is not listed as -rw-r--r--:\n${listed}")
+  endif()
+endforeach()
+foreach(f usr/sbin/tvfd usr/sbin/tvfctl usr/sbin/tvf-migrate etc/tvf/tvf.yaml usr/lib/udev/rules.d/80-tvf.rules
+          usr/libexec/tvf/tvf-udev usr/lib/systemd/system/tvfd.service usr/share/man/man8/tvfd.8.gz
+          usr/share/man/man8/tvfctl.8.gz usr/share/man/man8/tvf-migrate.8.gz
+          usr/share/man/man5/tvf.yaml.5.gz usr/share/doc/tvf/copyright
+          usr/share/doc/tvf/changelog.gz)
+  if(NOT f IN_LIST unpacked)
+    message(FATAL_ERROR "/${f} is not in the package")
+  endif()
+endforeach()
+
+# Control: the conffile, and maintainer scripts that start nothing.
+run(dpkg-deb -e ${debs} ${scratch}/control)
+file(READ ${scratch}/control/conffiles conffiles)
+if(NOT conffiles MATCHES "(^|\n)/etc/tvf/tvf.yaml\n")
+  message(FATAL_ERROR "/etc/tvf/tvf.yaml is not a conffile:\n${conffiles}")
+endif()
+foreach(script postinst postrm)
+  file(READ ${scratch}/control/${script} text)
+  # Commands only: the scripts' comments may say what an operator runs.
+  string(REGEX REPLACE "(^|\n)[ \t]*#[^\n]*" "\\1" text "${text}")
+  if(NOT text MATCHES "daemon-reload" OR NOT text MATCHES "udevadm control --reload-rules")
+    message(FATAL_ERROR "${script} does not reload systemd and udev:\n${text}")
+  endif()
+  if(text MATCHES "systemctl[^\n]*(start|enable|restart)|invoke-rc.d|deb-systemd-invoke")
+    message(FATAL_ERROR "${script} starts or enables something:\n${text}")
+  endif()
+endforeach()
+
+find_program(LINTIAN lintian)
+if(NOT LINTIAN)
+  message(FATAL_ERROR "lintian is not installed (scripts/setup.sh installs it)")
+endif()
+execute_process(COMMAND ${LINTIAN} --fail-on error --tag-display-limit 0 ${debs}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message(STATUS "lintian:\n${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "lintian reports errors (exit ${rc})")
+endif()
+file(REMOVE_RECURSE ${scratch})

@@ -1,0 +1,32 @@
+# `BINARY --version` prints "NAME X.Y.Z (git REV)": the project version from
+# CMake and, in a git checkout, a revision that is a commit of this repository.
+#   cmake -DBINARY=.../tvfd -DNAME=tvfd -DVERSION=0.1.0 -DSOURCE_DIR=... -P CheckVersion.cmake
+execute_process(COMMAND ${BINARY} --version RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${NAME} --version exited ${rc}: ${out}${err}")
+endif()
+string(REPLACE "." "\\." version_re "${VERSION}")
+if(NOT out MATCHES "^${NAME} ${version_re} \\(git ([^)]+)\\)$")
+  message(FATAL_ERROR "${NAME} --version printed '${out}', expected '${NAME} ${VERSION} (git REVISION)'")
+endif()
+set(rev ${CMAKE_MATCH_1})
+find_package(Git QUIET)
+if(GIT_FOUND)
+  execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} rev-parse --git-dir RESULT_VARIABLE in_git
+                  OUTPUT_QUIET ERROR_QUIET)
+endif()
+if(GIT_FOUND AND in_git EQUAL 0)
+  string(REGEX REPLACE "-dirty$" "" commit "${rev}")
+  string(LENGTH "${commit}" len)
+  if(NOT commit MATCHES "^[0-9a-f]+$" OR NOT len EQUAL 12)
+    message(FATAL_ERROR "${NAME} --version revision '${rev}' is not a 12-digit commit (built in a git checkout)")
+  endif()
+  execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SOURCE_DIR} cat-file -e "${commit}^{commit}" RESULT_VARIABLE known)
+  if(NOT known EQUAL 0)
+    message(FATAL_ERROR "${NAME} --version revision ${commit} is not a commit of ${SOURCE_DIR}")
+  endif()
+elseif(NOT rev STREQUAL "unknown")
+  message(FATAL_ERROR "${NAME} --version revision '${rev}' outside a git checkout, expected 'unknown'")
+endif()
+message(STATUS "${out}")

@@ -1,0 +1,105 @@
+// metrics_listen: the real tvfd serves GET /metrics over HTTP; a real
+// Prometheus parser (python3-prometheus-client) reads it; the text follows
+// the datapath; a scraper that stalls does not stall the control socket.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "Topology.hpp"
+
+namespace tvf::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string kListen = "127.0.0.1:9417";
+
+class MetricsHttp : public TopologyTest {
+ protected:
+  // Scrapes from inside the guest namespace (tvfd's loopback).
+  nlohmann::json scrape(const std::string& path = "/metrics") {
+    auto r = topo->inGuest("/usr/bin/python3 " + tool("scrape_metrics.py") + " http://" + kListen + path);
+    if (r.status != 0) {
+      lastError_ = r.out;
+      return nullptr;
+    }
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    return j.is_discarded() ? nlohmann::json() : j;
+  }
+  static std::string tool(const std::string& name) {
+    return std::string(TVF_SOURCE_DIR) + "/tests/integration/tools/" + name;
+  }
+  std::string lastError_;
+};
+
+TEST_F(MetricsHttp, ScrapeParsesAndFollowsTheSwitch) {
+  // A top-level key after the pair's keys ends the pairs sequence.
+  ASSERT_TRUE(topo->startTvfd("metrics_listen: " + kListen + "\n"));
+  auto m = scrape();
+  ASSERT_FALSE(m.is_null()) << lastError_ << topo->tvfdLog();
+  EXPECT_EQ(m["status"], 200);
+  EXPECT_EQ(m["content_type"], "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_GE(m["families"].get<int>(), 10);
+  EXPECT_GE(m["samples"].get<int>(), 20);
+  EXPECT_EQ(m["values"]["tvf_active_path{pair=tvf0,path=synthetic}"], 1.0) << m.dump(1);
+
+  // The HTTP text is refreshed by the control thread: a VF attach shows up.
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  nlohmann::json after;
+  EXPECT_TRUE(Topology::waitFor(
+      [&] {
+        after = scrape();
+        return !after.is_null() && after["values"].value("tvf_active_path{pair=tvf0,path=vf}", 0.0) == 1.0;
+      },
+      5s))
+      << after.dump(1) << lastError_;
+  EXPECT_GE(after["values"].value("tvf_switches_total{pair=tvf0}", 0.0), 1.0) << after.dump(1);
+
+  // Only /metrics is served.
+  EXPECT_TRUE(scrape("/other").is_null());
+  EXPECT_NE(lastError_.find("HTTP Error 404"), std::string::npos) << lastError_;
+}
+
+TEST_F(MetricsHttp, AStalledScraperDoesNotBlockTheControlSocket) {
+  ASSERT_TRUE(topo->startTvfd("metrics_listen: " + kListen + "\n"));
+  // Two clients send half a request and hold on: both HTTP threads are busy
+  // until their read timeout (5 s).
+  const std::string log = topo->dir() + "/stall.out";
+  topo->inGuest("for i in 1 2; do /usr/bin/python3 " + tool("tcp_hold.py") + " stall 127.0.0.1 9417 4 >>" + log +
+                " 2>&1 & done");
+  ASSERT_TRUE(Topology::waitFor([&] { return run("grep -c ready " + log).out == "2\n"; }, 5s))
+      << run("cat " + log).out;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto status = topo->tvfctl("status --json");
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(status.status, 0) << status.out;
+  EXPECT_LT(took, 1s) << "tvfctl status took "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  // And HTTP serves again once the stalled clients are gone.
+  nlohmann::json m;
+  EXPECT_TRUE(Topology::waitFor([&] { return !(m = scrape()).is_null(); }, 15s)) << lastError_;
+}
+
+TEST_F(MetricsHttp, ABadOrBusyAddressIsAStartupError) {
+  {
+    std::ofstream f(topo->dir() + "/bad.yaml");
+    f << "metrics_listen: localhost:9417\npairs:\n  - name: tvf0\n    synthetic: eth0\n";
+  }
+  auto check = run(std::string(TVFD_PATH) + " --check --config " + topo->dir() + "/bad.yaml");
+  EXPECT_EQ(check.status, 2) << check.out;
+  EXPECT_NE(check.out.find("metrics_listen: expected IPv4:PORT or [IPv6]:PORT"), std::string::npos) << check.out;
+  // Port taken: tvfd refuses to start and says why.
+  const std::string log = topo->dir() + "/squat.out";
+  topo->inGuest("/usr/bin/python3 " + tool("tcp_hold.py") + " squat 127.0.0.1 9417 30 >" + log +
+                " 2>&1 & echo $! >" + topo->dir() + "/squat.pid");
+  ASSERT_TRUE(Topology::waitFor([&] { return run("cat " + log).out == "ready\n"; }, 5s)) << run("cat " + log).out;
+  EXPECT_FALSE(topo->startTvfd("metrics_listen: " + kListen + "\n"));
+  EXPECT_NE(topo->tvfdLog().find("metrics_listen: bind 127.0.0.1:9417: Address already in use"), std::string::npos)
+      << topo->tvfdLog();
+  run("kill $(cat " + topo->dir() + "/squat.pid)");
+}
+
+}  // namespace
+}  // namespace tvf::it
