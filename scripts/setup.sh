@@ -3,6 +3,7 @@
 # is missing), then configure and build. Idempotent.
 #   scripts/setup.sh            install + Release build into build/
 #   TVF_BUILD_DIR=dir TVF_CMAKE_ARGS="..." scripts/setup.sh
+#   TVF_NO_BUILD=1 scripts/setup.sh   packages only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,10 @@ packages=(
   lintian                   # the Debian package test: lintian reports no error
   strace                    # the unit's SystemCallFilter= test traces the real tvfd
   tcpdump                   # kernel-mode tests: tcpdump -i tvf0 must see both directions (egress mirroring)
+  # scripts/fuzz.sh: libFuzzer is part of clang (gcc has no coverage-guided
+  # fuzzer); its runtime and the sanitizers' for clang are in
+  # libclang-rt-14-dev, llvm-symbolizer (in llvm) names the frames of a crash.
+  clang llvm libclang-rt-14-dev
 )
 
 missing=()
@@ -47,6 +52,9 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# TVF_NO_BUILD=1: packages only (scripts/fuzz.sh configures its own build).
+[[ ${TVF_NO_BUILD:-0} == 1 ]] && exit 0
 
 build=${TVF_BUILD_DIR:-build}
 # shellcheck disable=SC2086

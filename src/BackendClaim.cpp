@@ -27,14 +27,11 @@ namespace {
 constexpr std::uint32_t kFilterHandle = 0x7476;  // "tv"
 constexpr std::uint32_t kFilterPriority = 1;
 
-bool isIpv6LinkLocal(const ifaddrmsg* ifa, const nlmsghdr* h) {
-  if (ifa->ifa_family != AF_INET6) return false;
-  nlattr* tb[IFA_MAX + 1] = {};
-  if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0) return false;
-  nlattr* a = tb[IFA_ADDRESS] ? tb[IFA_ADDRESS] : tb[IFA_LOCAL];
-  if (!a || nla_len(a) != 16) return false;
-  const auto* b = static_cast<const std::uint8_t*>(nla_data(a));
-  return b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
+bool isIpv6LinkLocal(const nlmsghdr* h) {
+  auto a = parseAddressMessage(h);
+  if (!a || a->family != AF_INET6) return false;
+  const auto& b = a->address.empty() ? a->local : a->address;
+  return b.size() == 16 && b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
 }
 
 }  // namespace
@@ -212,9 +209,8 @@ Status BackendClaimer::claim(int ifindex) {
   // 1. Save and remove its addresses.
   std::vector<std::vector<std::uint8_t>> found;
   auto st = nl_.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
-    if (h->nlmsg_type != RTM_NEWADDR) return;
-    const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(h));
-    if (static_cast<int>(ifa->ifa_index) != ifindex) return;
+    auto a = parseAddressMessage(h);
+    if (!a || !a->added || a->ifindex != ifindex) return;
     const auto* p = reinterpret_cast<const std::uint8_t*>(h);
     std::vector<std::uint8_t> bytes(p, p + h->nlmsg_len);
     found.push_back(std::move(bytes));
@@ -222,8 +218,7 @@ Status BackendClaimer::claim(int ifindex) {
   if (!st) return st;
   for (auto& bytes : found) {
     auto* h = reinterpret_cast<nlmsghdr*>(bytes.data());
-    const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(h));
-    if (!isIpv6LinkLocal(ifa, h)) c.addresses.push_back(bytes);
+    if (!isIpv6LinkLocal(h)) c.addresses.push_back(bytes);
     std::vector<std::uint8_t> del = bytes;
     auto* dh = reinterpret_cast<nlmsghdr*>(del.data());
     dh->nlmsg_type = RTM_DELADDR;

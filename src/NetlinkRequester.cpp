@@ -34,18 +34,7 @@ int onError(sockaddr_nl*, nlmsgerr* e, void* arg) {
   x->done = true;
   x->err = -e->error;
   // Extended ack: TLVs after the (possibly capped) original message.
-  const auto* hdr = reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(e) - NLMSG_HDRLEN);
-  if (hdr->nlmsg_flags & NLM_F_ACK_TLVS) {
-    std::size_t off = sizeof(nlmsgerr);
-    if (!(hdr->nlmsg_flags & NLM_F_CAPPED)) off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-    const int total = static_cast<int>(hdr->nlmsg_len) - NLMSG_HDRLEN - static_cast<int>(off);
-    if (total > 0) {
-      auto* attrs = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(e) + off);
-      nlattr* tb[NLMSGERR_ATTR_MAX + 1] = {};
-      if (nla_parse(tb, NLMSGERR_ATTR_MAX, attrs, total, nullptr) == 0 && tb[NLMSGERR_ATTR_MSG])
-        x->extack = nla_get_string(tb[NLMSGERR_ATTR_MSG]);
-    }
-  }
+  x->extack = extackMessage(reinterpret_cast<const nlmsghdr*>(reinterpret_cast<const char*>(e) - NLMSG_HDRLEN));
   return NL_STOP;
 }
 

@@ -16,26 +16,21 @@ namespace tvf {
 Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
   TapAddresses out;
   auto st = nl.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
-    if (h->nlmsg_type != RTM_NEWADDR) return;
-    const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(h));
-    if (static_cast<int>(ifa->ifa_index) != ifindex) return;
-    nlattr* tb[IFA_MAX + 1] = {};
-    if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof(ifaddrmsg), tb, IFA_MAX, nullptr) < 0) return;
-    std::uint32_t flags = ifa->ifa_flags;
-    if (tb[IFA_FLAGS]) flags = nla_get_u32(tb[IFA_FLAGS]);
-    if (ifa->ifa_family == AF_INET) {
-      nlattr* a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
-      if (a && nla_len(a) == 4) {
+    auto a = parseAddressMessage(h);
+    if (!a || !a->added || a->ifindex != ifindex) return;
+    if (a->family == AF_INET) {
+      const auto& b = a->local.empty() ? a->address : a->local;
+      if (b.size() == 4) {
         Ipv4 ip;
-        std::memcpy(ip.data(), nla_data(a), 4);
+        std::memcpy(ip.data(), b.data(), 4);
         out.v4.push_back(ip);
       }
-    } else if (ifa->ifa_family == AF_INET6) {
-      if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) return;
-      nlattr* a = tb[IFA_ADDRESS] ? tb[IFA_ADDRESS] : tb[IFA_LOCAL];
-      if (a && nla_len(a) == 16) {
+    } else if (a->family == AF_INET6) {
+      if (a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) return;
+      const auto& b = a->address.empty() ? a->local : a->address;
+      if (b.size() == 16) {
         Ipv6 ip;
-        std::memcpy(ip.data(), nla_data(a), 16);
+        std::memcpy(ip.data(), b.data(), 16);
         out.v6.push_back(ip);
       }
     }

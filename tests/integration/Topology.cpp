@@ -1,5 +1,6 @@
 #include "Topology.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -7,9 +8,11 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace tvf::it {
 namespace {
@@ -44,7 +47,9 @@ Topology::Topology(int mtu) {
 }
 
 Topology::~Topology() {
-  stopTvfd(9);
+  // SIGTERM: the daemon's own shutdown runs (and, sanitized, its leak check).
+  stopTvfd(15);
+  checkSanitizerReports();
   run(kScript + " down " + prefix_);
   run("rm -rf " + dir_);
 }
@@ -85,16 +90,32 @@ bool Topology::startTvfd(const std::string& pairExtra, bool configureTap, const 
 bool Topology::restartTvfd() { return spawnTvfd(); }
 
 bool Topology::spawnTvfd() {
+  // A sanitized tvfd reports into the topology's folder, where the
+  // destructor finds it and fails the test; an unsanitized one ignores it.
+  // The environment is made before fork(): the child only execs.
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  for (const std::string var : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS"}) {
+    const std::string reports = "log_path=" + dir_ + "/sanitizer";
+    const char* old = std::getenv(var.c_str());
+    std::erase_if(env, [&](const std::string& x) { return x.rfind(var + "=", 0) == 0; });
+    env.push_back(var + "=" + (old && *old ? std::string(old) + ":" : std::string()) + reports);
+  }
+  std::vector<char*> envp;
+  for (auto& x : env) envp.push_back(x.data());
+  envp.push_back(nullptr);
+  const std::string log = dir_ + "/tvfd.log";
+  const std::string cmd = "exec " + launcher_ + " " + TVFD_PATH + " --config " + dir_ + "/tvf.yaml";
+  const std::string ns = guest();
+  const char* argv[] = {"ip", "netns", "exec", ns.c_str(), "sh", "-c", cmd.c_str(), nullptr};
   const pid_t pid = ::fork();
   if (pid == 0) {
-    const std::string log = dir_ + "/tvfd.log";
-    FILE* out = std::fopen(log.c_str(), "a");
-    if (out) {
-      ::dup2(fileno(out), 1);
-      ::dup2(fileno(out), 2);
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (out >= 0) {
+      ::dup2(out, 1);
+      ::dup2(out, 2);
     }
-    const std::string cmd = "exec " + launcher_ + " " + TVFD_PATH + " --config " + dir_ + "/tvf.yaml";
-    ::execlp("ip", "ip", "netns", "exec", guest().c_str(), "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    ::execvpe("ip", const_cast<char* const*>(argv), envp.data());
     ::_exit(127);
   }
   tvfd_ = pid;
@@ -115,6 +136,17 @@ void Topology::stopTvfd(int signal) {
   ::kill(tvfd_, SIGKILL);
   ::waitpid(tvfd_, &st, 0);
   tvfd_ = -1;
+}
+
+void Topology::checkSanitizerReports() const {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+    if (e.path().filename().string().rfind("sanitizer.", 0) != 0) continue;
+    std::ifstream f(e.path());
+    std::stringstream ss;
+    ss << f.rdbuf();
+    ADD_FAILURE() << "tvfd's sanitizer report " << e.path().filename().string() << ":\n" << ss.str();
+  }
 }
 
 int Topology::tvfdPid() const { return tvfd_; }

@@ -75,6 +75,8 @@ class Topology {
   std::string prefix_;
   std::string dir_;
   bool spawnTvfd();
+  // Fails the running test with every sanitizer report tvfd left in dir_.
+  void checkSanitizerReports() const;
   bool ok_ = false;
   pid_t tvfd_ = -1;
   std::string launcher_;

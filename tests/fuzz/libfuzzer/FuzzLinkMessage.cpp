@@ -1,0 +1,7 @@
+// libFuzzer harness: see tests/fuzz/FuzzTargets.hpp (tvf::fuzz::linkMessage).
+#include "FuzzTargets.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  tvf::fuzz::linkMessage(data, size);
+  return 0;
+}
