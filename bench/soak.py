@@ -20,7 +20,8 @@ active, holds HOLD_MS, unplugs it and waits for novf. It prints:
 Absolute figures; the kernel-only path loses nothing here by construction.
 
   bench/soak.py [CYCLES]     (default 100; needs root)
-  env: TVF_WORKER_PRIORITY (default 1, 0 = SCHED_OTHER workers), TVF_SOAK_PPS
+  env: TVF_DATAPATH (kernel | user, default kernel), TVF_WORKER_PRIORITY
+       (default 1, 0 = SCHED_OTHER workers), TVF_SOAK_PPS
        (default 10000), TVF_SOAK_HOLD_MS (default 200), TVF_BUILD_DIR
 """
 
@@ -101,8 +102,9 @@ class Soak:
         assert sh("%s up %s" % (TOPO, self.p)).returncode == 0
         with open(self.dir + "/tvf.yaml", "w") as f:
             f.write("control_socket: %s\nlog_level: info\nworker_priority: %s\npairs:\n  - name: tvf0\n"
-                    "    synthetic: eth0\n    attach_wait_ms: %d\n    persist: false\n"
-                    % (self.sock_path, os.environ.get("TVF_WORKER_PRIORITY", "1"), ATTACH_WAIT_MS))
+                    "    synthetic: eth0\n    attach_wait_ms: %d\n    persist: false\n    datapath: %s\n"
+                    % (self.sock_path, os.environ.get("TVF_WORKER_PRIORITY", "1"), ATTACH_WAIT_MS,
+                       os.environ.get("TVF_DATAPATH", "kernel")))
         self.tvfd = subprocess.Popen("exec ip netns exec %s %s --config %s/tvf.yaml" % (self.g, TVFD, self.dir),
                                      shell=True, stdout=subprocess.DEVNULL, stderr=open(self.dir + "/tvfd.log", "a"))
         self.wait(lambda s: True, timeout=15, poll=0.05)
