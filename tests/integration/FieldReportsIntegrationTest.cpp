@@ -219,6 +219,36 @@ TEST_F(FieldReports, SyntheticMovedAwayAndBackIsClaimedAgain) {
   EXPECT_EQ(recordsOf(index), 1) << claimRecords().dump();
 }
 
+TEST_F(FieldReports, SyntheticRecreatedWhileTheVfCarriesTxIsTheFallbackAfterwards) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const int oldIndex = ifindexOf("eth0");
+  ASSERT_EQ(topo->inGuest("ip link del eth0").status, 0);
+  ASSERT_EQ(run("ip -n " + topo->guest() + " link add eth0 address 02:00:c6:12:00:02 mtu 1500 type veth peer name hsyn netns " +
+                topo->host())
+                .status,
+            0);
+  ASSERT_EQ(topo->inHost("ip link set hsyn master br0 up").status, 0);
+  const int newIndex = ifindexOf("eth0");
+  ASSERT_NE(newIndex, oldIndex);
+  ASSERT_TRUE(Topology::waitFor(
+      [&] {
+        auto s = topo->status();
+        return !s.is_null() && s["synthetic"]["ifindex"] == newIndex && s["synthetic"]["carrier"] == true;
+      },
+      10s))
+      << topo->status().dump();
+  EXPECT_EQ(topo->status()["active"], "vf");
+  EXPECT_EQ(topo->status()["refused_vfs"], 0);
+  expectClaimed("eth0", true);
+  expectOneReplyEach("VF, the synthetic re-created");
+  // The VF goes: TX falls back to the new synthetic, and traffic flows.
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  expectOneReplyEach("the re-created synthetic");
+}
+
 // ---- kind 5: a restart never forgets a planned detach -----------------------
 
 class FieldReportsHold : public FieldReports, public ::testing::WithParamInterface<int> {};
