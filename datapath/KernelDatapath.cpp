@@ -80,6 +80,17 @@ Status KernelDatapath::start(const LinkInfo& synthetic) {
   return Status::ok();
 }
 
+Status KernelDatapath::replaceSynthetic(const LinkInfo& synthetic) {
+  // The slot first: egress redirects to the new netdev from the next frame.
+  // The ingress hook's program is named for the claim, which attaches it.
+  if (auto st = programs_->setBackend(RedirectSlot::Synthetic, synthetic.ifindex); !st) return st;
+  if (auto st = hooks_.useIngressProgram(synthetic.ifindex, programs_->ingressProgramFd(), "tvf_ingress"); !st)
+    return st;
+  log_->info("{}: synthetic now {} (ifindex {}, was {})", name_, synthetic.ifname, synthetic.ifindex, syntheticIndex_);
+  syntheticIndex_ = synthetic.ifindex;
+  return Status::ok();
+}
+
 void KernelDatapath::stop() {
   if (!programs_ || tapIfindex_ == 0) return;
   // A clean exit: tvf0's egress program goes; the backends' ingress

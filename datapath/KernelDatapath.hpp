@@ -47,6 +47,7 @@ class KernelDatapath final : public Datapath {
 
   Status start(const LinkInfo& synthetic) override;
   void stop() override;
+  Status replaceSynthetic(const LinkInfo& synthetic) override;
   Result<BackendFeatures> probeVf(const LinkInfo& vf) override;
   Status openVfPort(const LinkInfo& vf, std::uint64_t generation) override;
   void switchTx(PathKind path) override;

@@ -337,15 +337,49 @@ Status WorkerDatapath::start(const LinkInfo& synthetic) {
   synthSet_ = openSet(PathKind::Synthetic, synthetic, 0, backend, *features, st);
   if (!synthSet_) return st;
   txSet.store(synthSet_.get(), std::memory_order_release);
+  startWorkers();
+  log_->info("{}: {} worker thread(s), {}, on synthetic {}", name_, workers_.size(), scheduling_,
+             synthetic.ifname);
+  return Status::ok();
+}
+
+void WorkerDatapath::startWorkers() {
   const unsigned queues = static_cast<unsigned>(queueFds_.size());
   for (unsigned q = 0; q < queues; ++q)
     workers_.push_back(std::make_unique<DatapathWorker>(*this, q, queueFds_[q], notify_.get()));
   ++epoch_;
   for (auto& w : workers_) w->post({kAddRx, synthSet_.get(), epoch_});
+  if (vfSet_ && !retiring_)
+    for (auto& w : workers_) w->post({kAddRx, vfSet_.get(), epoch_});
   for (auto& w : workers_) w->start();
   applyScheduling();
-  log_->info("{}: {} worker thread(s), {}, on synthetic {}", name_, workers_.size(), scheduling_,
-             synthetic.ifname);
+}
+
+// Rare (the synthetic was re-created or came back from another namespace),
+// so the simple way: the workers, which hold the synthetic's ports for their
+// whole run, stop; the new ports open; new workers start on them. The VF's
+// ports stay open throughout, and a retirement in flight completes when the
+// new workers acknowledge their first commands.
+Status WorkerDatapath::replaceSynthetic(const LinkInfo& synthetic) {
+  const unsigned queueCount = static_cast<unsigned>(queueFds_.size());
+  Backend& backend = backends_->synthetic();
+  auto features = backend.probe(synthetic, queueCount);
+  if (!features) return features.status();
+  Status st;
+  auto next = openSet(PathKind::Synthetic, synthetic, 0, backend, *features, st);
+  if (!next) return st;
+  const bool txOnVf = vfSet_ && txSet.load() == vfSet_.get();
+  if (!workers_.empty()) {
+    ++epoch_;
+    for (auto& w : workers_) w->post({kStop, nullptr, epoch_});
+    for (auto& w : workers_) w->join();
+    workers_.clear();
+  }
+  if (synthSet_) synthEarlier_ += synthSet_->snapshot();  // the synthetic's counters never go backwards
+  synthSet_ = std::move(next);
+  txSet.store(txOnVf ? vfSet_.get() : synthSet_.get(), std::memory_order_release);
+  startWorkers();
+  log_->info("{}: synthetic ports reopened on {} (ifindex {})", name_, synthetic.ifname, synthetic.ifindex);
   return Status::ok();
 }
 
@@ -453,7 +487,8 @@ void WorkerDatapath::retireVfPort() {
 
 PathCounters WorkerDatapath::liveCounters(PathKind path) const {
   const PortSet* set = path == PathKind::Vf ? vfSet_.get() : synthSet_.get();
-  return set ? set->snapshot() : PathCounters{};
+  const PathCounters live = set ? set->snapshot() : PathCounters{};
+  return path == PathKind::Vf ? live : live + synthEarlier_;
 }
 
 std::string WorkerDatapath::vfMechanism() const {

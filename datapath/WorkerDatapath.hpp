@@ -70,6 +70,7 @@ class WorkerDatapath final : public Datapath {
 
   Status start(const LinkInfo& synthetic) override;
   void stop() override;
+  Status replaceSynthetic(const LinkInfo& synthetic) override;
 
   Result<BackendFeatures> probeVf(const LinkInfo& vf) override;
   Status openVfPort(const LinkInfo& vf, std::uint64_t generation) override;
@@ -96,6 +97,9 @@ class WorkerDatapath final : public Datapath {
                                    Backend& backend, const BackendFeatures& features, Status& st);
   void broadcast(int kind, PortSet* set);
   void applyScheduling();
+  // Starts one worker per TAP queue on synthSet_ (and the VF's ports, when
+  // open and not retiring).
+  void startWorkers();
 
   std::string name_;
   std::vector<int> queueFds_;
@@ -108,6 +112,7 @@ class WorkerDatapath final : public Datapath {
   std::string scheduling_;
   UniqueFd notify_;
   std::unique_ptr<PortSet> synthSet_;
+  PathCounters synthEarlier_;  // the counters of the synthetic's ports replaced so far
   std::unique_ptr<PortSet> vfSet_;
   bool retiring_ = false;
   std::uint64_t retireEpoch_ = 0;

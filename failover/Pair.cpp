@@ -70,6 +70,47 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
   return Status::ok();
 }
 
+void Pair::startHeld() {
+  owner_.check();
+  held_ = true;
+  log_->info("{}: held by a planned detach made before the restart; tvfctl attach ends it", config_->name);
+}
+
+void Pair::onSyntheticRemoved() {
+  owner_.check();
+  if (syntheticGone_) return;
+  syntheticGone_ = true;
+  synthetic_.carrier = false;
+  synthetic_.running = false;
+  setError("synthetic " + synthetic_.ifname + " left the namespace");
+  log_->error("{}: synthetic {} (ifindex {}) left the namespace; the pair keeps its TAP and waits for it",
+              config_->name, synthetic_.ifname, synthetic_.ifindex);
+  updateCarrier();
+}
+
+void Pair::replaceSynthetic(const LinkInfo& synthetic) {
+  owner_.check();
+  log_->info("{}: synthetic back as {} (ifindex {}, was {})", config_->name, synthetic.ifname, synthetic.ifindex,
+             synthetic_.ifindex);
+  synthetic_ = synthetic;
+  syntheticGone_ = false;
+  if (auto caps = deps_.links.readCapabilities(synthetic.ifindex)) {
+    syntheticCaps_ = *caps;
+    const Capabilities want = state_ == PairState::Active && deps_.datapath.hasVfPort() ? vfPathCaps() : syntheticCaps_;
+    if (want != appliedCaps_ && deps_.tap.applyCapabilities(want)) appliedCaps_ = want;
+  }
+  if (synthetic_.mtu != tap_.mtu) {
+    if (auto st = deps_.links.setMtu(synthetic.ifindex, tap_.mtu); !st)
+      log_->warn("{}: synthetic {} refused mtu {}: {}", config_->name, synthetic.ifname, tap_.mtu, st.error().describe());
+  }
+  (void)deps_.links.setPromisc(synthetic.ifindex, tap_.promisc);
+  (void)deps_.links.setAllmulti(synthetic.ifindex, tap_.allmulti);
+  (void)deps_.links.setMulticast(synthetic.ifindex, tapMulticast_);
+  (void)deps_.links.setUp(synthetic.ifindex, tap_.up);
+  lastError_.clear();
+  updateCarrier();
+}
+
 // ---- events from the outside ------------------------------------------------
 
 void Pair::onVfCandidate(const LinkInfo& vf) {

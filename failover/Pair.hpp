@@ -62,6 +62,22 @@ class Pair {
   // mirrors the TAP's MTU and flags to the synthetic.
   Status start(const LinkInfo& synthetic, const LinkInfo& tap);
 
+  // Starts the pair held, as a planned detach left it before a restart
+  // (the daemon keeps the hold on file): no VF attaches until
+  // requestAttach. Call before start() and before any VF is offered.
+  void startHeld();
+  // The synthetic left the namespace (deleted, or moved away): tvf0 loses
+  // carrier while TX is on it. The pair waits for it to come back.
+  void onSyntheticRemoved();
+  // The synthetic is back as `synthetic` (already claimed by the caller;
+  // the datapath already moved to it): the pair takes it, applies its
+  // capabilities to the TAP (unless the VF carries TX), and mirrors the
+  // TAP's MTU, flags and multicast list to it as start() does.
+  void replaceSynthetic(const LinkInfo& synthetic);
+  bool syntheticGone() const { return syntheticGone_; }
+  // Held by a planned detach (until requestAttach).
+  bool held() const { return held_; }
+
   // A VF candidate (already matched by vf/VfMatcher) was added or changed.
   void onVfCandidate(const LinkInfo& vf);
   // Any link left the namespace.
@@ -143,6 +159,7 @@ class Pair {
   std::uint64_t generation_ = 0;  // bumped for every VF the pair takes up
 
   LinkInfo synthetic_;
+  bool syntheticGone_ = false;  // left the namespace; synthetic_ is its last state
   Capabilities syntheticCaps_;
   LinkInfo tap_;  // the TAP as tvf last applied / accepted it
   std::vector<MacAddress> tapMulticast_;

@@ -34,6 +34,26 @@ bool isIpv6LinkLocal(const nlmsghdr* h) {
   return b.size() == 16 && b[0] == 0xfe && (b[1] & 0xc0) == 0x80;
 }
 
+// A route that claiming the backend takes away and releasing must put back:
+// a unicast route out of `ifindex` that someone configured (not the
+// kernel's prefix and local routes, which come back with the addresses, nor
+// a router advertisement's, which comes back with IPv6), in any table but
+// local, with one next hop (multipath routes and nexthop objects are left
+// to their owner).
+bool isConfiguredRouteVia(const nlmsghdr* h, int ifindex) {
+  const auto* rt = static_cast<const rtmsg*>(nlmsg_data(h));
+  if (rt->rtm_family != AF_INET && rt->rtm_family != AF_INET6) return false;
+  if (rt->rtm_type != RTN_UNICAST || (rt->rtm_flags & RTM_F_CLONED)) return false;
+  if (rt->rtm_protocol == RTPROT_KERNEL || rt->rtm_protocol == RTPROT_RA || rt->rtm_protocol == RTPROT_REDIRECT)
+    return false;
+  nlattr* tb[RTA_MAX + 1] = {};
+  if (nlmsg_parse(const_cast<nlmsghdr*>(h), sizeof(rtmsg), tb, RTA_MAX, nullptr) < 0) return false;
+  const std::uint32_t table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rt->rtm_table;
+  if (table == RT_TABLE_LOCAL) return false;
+  if (tb[RTA_MULTIPATH] || tb[RTA_NH_ID] || !tb[RTA_OIF]) return false;
+  return static_cast<int>(nla_get_u32(tb[RTA_OIF])) == ifindex;
+}
+
 }  // namespace
 
 std::string ipv6SysctlPath(const std::string& ifname, const char* key) {
@@ -92,6 +112,7 @@ BackendClaimer::BackendClaimer(NetlinkRequester& nl, std::string stateFile)
       Claim c;
       c.ifname = r.at("ifname").get<std::string>();
       for (const auto& a : r.at("addresses")) c.addresses.push_back(fromHex(a.get<std::string>()));
+      for (const auto& a : r.value("routes", nlohmann::json::array())) c.routes.push_back(fromHex(a.get<std::string>()));
       c.disableIpv6 = r.at("disable_ipv6").get<std::string>();
       c.createdClsact = r.at("created_clsact").get<bool>();
       c.filterAttached = true;
@@ -123,8 +144,10 @@ void BackendClaimer::saveRecords() const {
                         {"disable_ipv6", c.disableIpv6},
                         {"created_clsact", c.createdClsact},
                         {"ingress_program", c.ingressProgram},
-                        {"addresses", nlohmann::json::array()}};
+                        {"addresses", nlohmann::json::array()},
+                        {"routes", nlohmann::json::array()}};
     for (const auto& a : c.addresses) r["addresses"].push_back(toHex(a));
+    for (const auto& a : c.routes) r["routes"].push_back(toHex(a));
     if (c.before) {
       r["mtu"] = c.before->mtu;
       r["up"] = c.before->up;
@@ -162,6 +185,14 @@ BackendClaimer::~BackendClaimer() = default;
 std::string BackendClaimer::ifnameOf(int ifindex) {
   auto l = nl_.getLink(ifindex);
   return l ? l->ifname : "";
+}
+
+void BackendClaimer::forget(int ifindex) {
+  programs_.erase(ifindex);
+  const bool had = claims_.erase(ifindex) + inherited_.erase(ifindex) != 0;
+  if (!had) return;
+  log_->info("forgot the claim on ifindex {}: the netdev left the namespace", ifindex);
+  saveRecords();
 }
 
 void BackendClaimer::forgetVanished() {
@@ -206,6 +237,20 @@ Status BackendClaimer::claim(int ifindex) {
 
   if (auto l = nl_.getLink(ifindex)) c.before = *l;
 
+  // 0. Save the routes out of it: removing its last IPv4 address and turning
+  // IPv6 off flush them, and release puts them back after the addresses.
+  auto routes = nl_.dump(RTM_GETROUTE, AF_UNSPEC, [&](const nlmsghdr* h) {
+    if (h->nlmsg_type != RTM_NEWROUTE || !isConfiguredRouteVia(h, ifindex)) return;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(h);
+    std::vector<std::uint8_t> bytes(p, p + h->nlmsg_len);
+    // Only ONLINK is configuration; LINKDOWN, DEAD and offload flags are
+    // state, and a request carrying DEAD or LINKDOWN is refused (EINVAL).
+    auto* rt = static_cast<rtmsg*>(nlmsg_data(reinterpret_cast<nlmsghdr*>(bytes.data())));
+    rt->rtm_flags &= RTNH_F_ONLINK;
+    c.routes.push_back(std::move(bytes));
+  }, "route dump");
+  if (!routes) return routes;
+
   // 1. Save and remove its addresses.
   std::vector<std::vector<std::uint8_t>> found;
   auto st = nl_.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
@@ -239,8 +284,8 @@ Status BackendClaimer::claim(int ifindex) {
     if (!c.disableIpv6.empty()) (void)writeSysctl(path, c.disableIpv6);
     return a;
   }
-  log_->info("claimed {} (ifindex {}): {} address(es) saved, ipv6 off, ingress dropped", c.ifname,
-             ifindex, c.addresses.size());
+  log_->info("claimed {} (ifindex {}): {} address(es) and {} route(s) saved, ipv6 off, ingress dropped", c.ifname,
+             ifindex, c.addresses.size(), c.routes.size());
   claims_[ifindex] = std::move(c);
   saveRecords();
   return Status::ok();
@@ -367,7 +412,17 @@ Status BackendClaimer::release(int ifindex) {
     if (auto a = nl_.request(msg.get(), "restore address on " + c.ifname); !a)
       log_->warn("{}", a.error().describe());
   }
-  log_->info("released {} (ifindex {})", c.ifname, ifindex);
+  // The routes last: a gateway must be reachable through the addresses.
+  for (auto& bytes : c.routes) {
+    auto* h = reinterpret_cast<nlmsghdr*>(bytes.data());
+    h->nlmsg_type = RTM_NEWROUTE;
+    h->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    NlMsgPtr msg(nlmsg_convert(h));
+    if (auto r = nl_.request(msg.get(), "restore route on " + c.ifname); !r && r.code() != EEXIST)
+      log_->warn("{}", r.error().describe());
+  }
+  log_->info("released {} (ifindex {}): {} address(es) and {} route(s) restored", c.ifname, ifindex,
+             c.addresses.size(), c.routes.size());
   return Status::ok();
 }
 

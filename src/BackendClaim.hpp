@@ -2,7 +2,13 @@
 // twice: its addresses are removed, IPv6 is disabled on it, and a clsact
 // ingress cls_bpf program (two instructions: return TC_ACT_SHOT), attached
 // with libbpf's TC API, drops every frame after the packet taps saw it.
-// release() restores the addresses, the disable_ipv6 value and the qdisc.
+// release() restores the addresses, the disable_ipv6 value and the qdisc,
+// then the routes through the backend that the claim found (removing the
+// addresses and IPv6 took them away with them).
+//
+// A claim belongs to one netdev, not to an ifindex: a netdev that leaves
+// the namespace (deleted, or moved away: it may come back with the same
+// ifindex) is forgotten, and one that comes back is claimed afresh.
 //
 // Thread: the control thread. Counters: claims and releases.
 #pragma once
@@ -35,6 +41,12 @@ class BackendClaimer final : public IngressHooks {
   Status release(int ifindex);
   void releaseAll();
   bool claimed(int ifindex) const { return claims_.count(ifindex) != 0; }
+  // The netdev `ifindex` left the namespace (RTM_DELLINK: deleted, or moved
+  // to another namespace, where its qdiscs, addresses and sysctls did not
+  // follow it). Drops its claim, its record of a previous run and the
+  // ingress program a datapath named for it; nothing is restored (nothing
+  // of the claim is left on it). A link that comes back is claimed afresh.
+  void forget(int ifindex);
 
   // IngressHooks: this class owns the ingress hook of every backend it claims.
   Status useIngressProgram(int ifindex, int progFd, const std::string& name) override;
@@ -45,6 +57,7 @@ class BackendClaimer final : public IngressHooks {
   struct Claim {
     std::string ifname;
     std::vector<std::vector<std::uint8_t>> addresses;  // RTM_NEWADDR messages
+    std::vector<std::vector<std::uint8_t>> routes;     // RTM_NEWROUTE messages: routes out of it
     std::string disableIpv6;                           // previous sysctl value
     bool createdClsact = false;
     bool filterAttached = false;

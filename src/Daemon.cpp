@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -14,6 +15,8 @@
 #include "synthetic/SyntheticBackend.hpp"
 #include "tvf/Assert.hpp"
 #include "tvf/ConfigKeys.hpp"
+
+#include <nlohmann/json.hpp>
 
 namespace tvf {
 
@@ -135,6 +138,17 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   }
   rt->announcer = std::make_unique<PacketAnnouncer>(*nl_, hooks_, bus_, rt->config, rt->tap->ifindex(), syn->mac);
   rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_});
+  // A planned detach survives a restart: the hold is back before the pair
+  // can take a VF (link events wait in early_ until every pair is set up).
+  if (std::ifstream in(holdPath(cfg.name)); in) {
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_object() && j.value("held", false)) {
+      rt->pair->startHeld();
+      rt->savedHeld = true;
+    } else if (j.is_discarded()) {
+      log_->warn("{}: ignoring unreadable hold state {}", cfg.name, holdPath(cfg.name));
+    }
+  }
   if (cfg.persist) {
     if (auto saved = loadTimeline(timelinePath(cfg.name))) {
       rt->savedSeq = saved->lastSeq();
@@ -179,8 +193,50 @@ void Daemon::onLinkEvent(const LinkEvent& e) {
     early_.push_back(e);
     return;
   }
+  const LinkInfo* present = nullptr;
+  if (const auto* a = std::get_if<LinkAdded>(&e)) present = &a->link;
+  if (const auto* c = std::get_if<LinkChanged>(&e)) present = &c->link;
+  // Before the router: the returning synthetic must not be offered as a VF.
+  if (present) {
+    for (auto& rt : pairs_)
+      if (rt->pair->syntheticGone() && isReturningSynthetic(*rt, *present)) adoptSynthetic(*rt, *present);
+  }
   bus_.linkEvent(e);
   router_.onLinkEvent(e);
+  if (const auto* removed = std::get_if<LinkRemoved>(&e)) {
+    for (auto& rt : pairs_)
+      if (rt->pair->syntheticIndex() == removed->ifindex) rt->pair->onSyntheticRemoved();
+    // A link that left is forgotten: if it comes back (moved back, or a new
+    // netdev with its ifindex), it is claimed afresh.
+    links_->forgetLink(removed->ifindex);
+  }
+}
+
+bool Daemon::isReturningSynthetic(const PairRuntime& rt, const LinkInfo& link) const {
+  if (link.ifindex == rt.tap->ifindex()) return false;
+  if (const auto& vf = rt.pair->vf(); vf && vf->ifindex == link.ifindex) return false;
+  return findSynthetic(*rt.config, {{link.ifindex, link}}).has_value();
+}
+
+void Daemon::adoptSynthetic(PairRuntime& rt, const LinkInfo& link) {
+  const std::string& name = rt.config->name;
+  // The datapath first: the kernel datapath names its redirect for the
+  // ingress hook, which the claim then attaches.
+  if (auto st = rt.datapath->replaceSynthetic(link); !st) {
+    log_->error("{}: synthetic {} is back but its datapath side cannot move to it: {}", name, link.ifname,
+                st.error().describe());
+    return;
+  }
+  if (auto st = links_->claimBackend(link.ifindex); !st) {
+    log_->error("{}: synthetic {} is back but cannot be claimed: {}", name, link.ifname, st.error().describe());
+    return;
+  }
+  auto now = nl_->getLink(link.ifindex);
+  rt.pair->replaceSynthetic(now ? *now : link);
+  log_->info("{}: synthetic {} re-claimed (ifindex {})", name, link.ifname, link.ifindex);
+  // The switch learns the MAC behind the synthetic's new port.
+  if (rt.pair->txPath() == PathKind::Synthetic)
+    bus_.announceRequested(name, PathKind::Synthetic, link.ifindex, rt.config->announceCount);
 }
 
 Daemon::PairRuntime* Daemon::findPair(const std::string& name) {
@@ -239,6 +295,7 @@ std::vector<std::string> Daemon::pairNames() const {
 PairState Daemon::plannedDetach(const std::string& pair) {
   auto& p = *pairNamed(pair).pair;
   p.plannedDetach();
+  saveHolds();  // on file before any reply: a kill -9 right after keeps it
   return p.state();
 }
 
@@ -246,7 +303,9 @@ bool Daemon::detachComplete(const std::string& pair) const { return pairNamed(pa
 PairState Daemon::pairState(const std::string& pair) const { return pairNamed(pair).pair->state(); }
 
 Status Daemon::requestAttach(const std::string& pair, const std::optional<std::string>& ifname) {
-  return pairNamed(pair).pair->requestAttach(ifname);
+  auto st = pairNamed(pair).pair->requestAttach(ifname);
+  saveHolds();
+  return st;
 }
 
 Status Daemon::resync() { return monitor_->resync(); }
@@ -367,6 +426,30 @@ void Daemon::saveTimelines() {
   }
 }
 
+std::string Daemon::holdPath(const std::string& pair) const {
+  return (std::filesystem::path(config_.controlSocket).parent_path() / ("hold-" + pair + ".json")).string();
+}
+
+void Daemon::saveHolds() {
+  for (auto& rt : pairs_) {
+    if (!rt->pair || rt->pair->held() == rt->savedHeld) continue;
+    const bool held = rt->pair->held();
+    const std::string path = holdPath(rt->config->name);
+    const std::string tmp = path + ".tmp";
+    std::error_code ec;
+    {
+      std::ofstream out(tmp);
+      out << nlohmann::json{{"pair", rt->config->name}, {"held", held}}.dump() << "\n";
+      out.flush();
+      if (!out) ec = std::make_error_code(std::errc::io_error);
+    }
+    if (!ec) std::filesystem::rename(tmp, path, ec);
+    if (ec) log_->warn("{}: hold state not saved to {}: {}", rt->config->name, path, ec.message());
+    // Tried once per change: a failure is logged once, not every pass.
+    rt->savedHeld = held;
+  }
+}
+
 void Daemon::loop() {
   std::map<int, PairRuntime*> notifiers;
   for (auto& rt : pairs_) notifiers[rt->datapath->eventFd()] = rt.get();
@@ -391,6 +474,7 @@ void Daemon::loop() {
       }
     }
     for (auto& rt : pairs_) rt->pair->onTick();
+    saveHolds();
     if (clock_.now() >= nextMulticastPoll_) {
       pollMulticast();
       publishMetrics();  // the same 250 ms cadence

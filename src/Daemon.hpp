@@ -52,6 +52,7 @@ class Daemon final : public CommandTarget {
     std::unique_ptr<PacketAnnouncer> announcer;
     std::unique_ptr<Pair> pair;
     std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
+    bool savedHeld = false;      // the hold as on file (hold-PAIR.json)
   };
 
   Status setUp();
@@ -69,6 +70,14 @@ class Daemon final : public CommandTarget {
   std::vector<NamedTimeline> timelines() const;
   std::string timelinePath(const std::string& pair) const;
   void saveTimelines();
+  // A planned detach's hold, kept on file so that a restart (kill -9 or
+  // SIGTERM) keeps TX on the synthetic until tvfctl attach.
+  std::string holdPath(const std::string& pair) const;
+  void saveHolds();
+  // The synthetic's identity across RTM_DELLINK/RTM_NEWLINK: a pair whose
+  // synthetic left takes the link that matches its synthetic spec again.
+  bool isReturningSynthetic(const PairRuntime& rt, const LinkInfo& link) const;
+  void adoptSynthetic(PairRuntime& rt, const LinkInfo& link);
   void watch(int fd, bool add);
   PairRuntime* findPair(const std::string& name);
   DaemonStats stats() const;

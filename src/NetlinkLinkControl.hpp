@@ -29,6 +29,13 @@ class NetlinkLinkControl final : public LinkControl {
   Status releaseBackend(int ifindex) override;
 
   BackendClaimer& claimer() { return claimer_; }
+  // The netdev `ifindex` left the namespace: what tvf knew of it (its claim,
+  // the multicast groups tvf added) went with it. A link that comes back,
+  // even with the same ifindex, is a new one.
+  void forgetLink(int ifindex) {
+    multicast_.erase(ifindex);
+    claimer_.forget(ifindex);
+  }
 
  private:
   NetlinkRequester& nl_;

@@ -38,6 +38,13 @@ class Datapath {
   virtual Status start(const LinkInfo& synthetic) = 0;
   // Stops moving frames; joins any threads. Idempotent.
   virtual void stop() = 0;
+  // The synthetic came back as `synthetic` (re-created with a new ifindex,
+  // or moved out of the namespace and back): its side of the datapath moves
+  // to it (the user datapath reopens its ports; the kernel datapath points
+  // the synthetic slot and its ingress hook at it). The VF side and the TX
+  // path are kept. Errors: the synthetic backend's open errors (the old
+  // side is kept then).
+  virtual Status replaceSynthetic(const LinkInfo& synthetic) = 0;
 
   // What the VF's backend can carry on `vf` (feature negotiation): it
   // enters tvf0's offloads before they are set. Errors: the VF backend

@@ -14,6 +14,10 @@ class FakeDatapath final : public Datapath {
  public:
   Status start(const LinkInfo&) override { return {}; }
   void stop() override {}
+  Status replaceSynthetic(const LinkInfo& synthetic) override {
+    syntheticIndex = synthetic.ifindex;
+    return {};
+  }
   // What the VF's backend negotiates; a test narrows it (a backend
   // without TSO) to see the TAP follow.
   Result<BackendFeatures> probeVf(const LinkInfo&) override {
@@ -53,6 +57,7 @@ class FakeDatapath final : public Datapath {
   }
 
   std::optional<int> vfPort;
+  int syntheticIndex = 0;  // the last replaceSynthetic's
   std::uint64_t portGeneration = 0;
   PathKind tx = PathKind::Synthetic;
   std::vector<PathKind> switches;

@@ -778,5 +778,49 @@ TEST_F(PairTest, TimelineCountsDropsBetweenTriggerAndSwitch) {
   EXPECT_EQ(pair->timeline().events()[0].framesDropped, 5u);
 }
 
+
+TEST_F(PairTest, StartedHeldPairTakesNoVfUntilAttach) {
+  // A restart after a planned detach: the hold comes from the daemon's file.
+  PairConfig cfg;
+  cfg.name = "tvf0";
+  cfg.synthetic = "eth0";
+  pair = std::make_unique<Pair>(cfg, PairDeps{kernel, kernel, dp, clock, bus});
+  pair->startHeld();
+  ASSERT_TRUE(pair->start(kernel.links[kSynth].info, tap));
+  router_ = std::make_unique<PairRouter>();
+  router_->addPair(*pair, mac);
+  plug(kVf, "vf0");
+  elapse(5000ms);
+  EXPECT_EQ(pair->state(), PairState::NoVf);
+  EXPECT_TRUE(pair->held());
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
+  EXPECT_EQ(dp.probes, 0);
+  ASSERT_TRUE(pair->requestAttach(std::nullopt));
+  EXPECT_FALSE(pair->held());
+  elapse(0ms);
+  EXPECT_EQ(pair->state(), PairState::Active);
+}
+
+TEST_F(PairTest, ReplacedSyntheticIsTheSyntheticNotAVf) {
+  pair->onSyntheticRemoved();
+  EXPECT_TRUE(pair->syntheticGone());
+  EXPECT_FALSE(kernel.tapCarrier);
+  kernel.vanish(kSynth);
+  // Re-created with the same MAC and a new ifindex.
+  const LinkInfo again = kernel.addLink(3, "eth0", mac, syntheticCaps());
+  pair->replaceSynthetic(again);
+  EXPECT_FALSE(pair->syntheticGone());
+  EXPECT_EQ(pair->syntheticIndex(), 3);
+  EXPECT_EQ(pair->status().synthetic.ifindex, 3);
+  EXPECT_TRUE(kernel.tapCarrier);
+  // Routed as the synthetic from now on; a VF plugged later attaches.
+  events.change(again);
+  EXPECT_EQ(pair->state(), PairState::NoVf);
+  EXPECT_EQ(pair->status().refusedVfs, 0u);
+  attach();
+  EXPECT_EQ(pair->vf()->ifindex, kVf);
+  EXPECT_EQ(pair->status().refusedVfs, 0u);
+}
+
 }  // namespace
 }  // namespace tvf

@@ -1,0 +1,341 @@
+// Field reports (issue 11), kinds 1, 5 and 6, each case with its right value:
+// - a claimed link is known by its identity, not its ifindex: a VF moved to
+//   another namespace and back (same ifindex) is claimed afresh; a synthetic
+//   deleted and re-created (or moved away and back) is re-claimed as the
+//   synthetic, and a VF plugged afterwards attaches;
+// - a planned detach (the hold) survives kill -9 and SIGTERM;
+// - releasing restores the routes through the synthetic that claiming removed.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "Topology.hpp"
+
+namespace tvf::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+// A namespace to park links in; deleted when the test ends, also on failure.
+struct Park {
+  explicit Park(std::string n) : name(std::move(n)) { ok = run("ip netns add " + name).status == 0; }
+  ~Park() { run("ip netns del " + name); }
+  std::string name;
+  bool ok = false;
+};
+
+// "3 packets transmitted, 3 received, +2 duplicates, 0% packet loss": the duplicates.
+int duplicates(const std::string& pingOut) {
+  std::smatch m;
+  static const std::regex re(R"(\+(\d+) duplicates)");
+  return std::regex_search(pingOut, m, re) ? std::stoi(m[1]) : 0;
+}
+
+class FieldReports : public TopologyTest {
+ protected:
+  std::string migrate(const std::string& phase) {
+    auto r = topo->inGuest("TVFCTL=" + std::string(TVFCTL_PATH) + " " + TVF_SOURCE_DIR +
+                           "/conf/hotplug/tvf-migrate --socket " + topo->socket() + " " + phase);
+    EXPECT_EQ(r.status, 0) << phase << ": " << r.out;
+    return r.out;
+  }
+  // persist: false: a new daemon makes a new tvf0, which the guest configures again.
+  void restartAndConfigure() {
+    ASSERT_TRUE(topo->restartTvfd());
+    ASSERT_EQ(topo->inGuest("ip addr replace 198.18.0.2/24 dev tvf0 && ip addr replace fd00:18::2/64 dev tvf0 nodad && "
+                            "ip link set tvf0 up")
+                  .status,
+              0);
+  }
+  int ifindexOf(const std::string& ifname) {
+    auto r = topo->inGuest("cat /sys/class/net/" + ifname + "/ifindex");
+    return r.status == 0 ? std::stoi(r.out) : -1;
+  }
+  nlohmann::json claimRecords() {
+    std::ifstream in(topo->dir() + "/claims.json");
+    if (!in) return nlohmann::json::array();
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    return j.is_discarded() ? nlohmann::json::array() : j;
+  }
+  int recordsOf(int ifindex) {
+    int n = 0;
+    for (const auto& r : claimRecords())
+      if (r.value("ifindex", 0) == ifindex) ++n;
+    return n;
+  }
+  nlohmann::json holdFile() {
+    std::ifstream in(topo->dir() + "/hold-tvf0.json");
+    if (!in) return nullptr;
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    return j.is_discarded() ? nlohmann::json() : j;
+  }
+  // What a claimed backend must look like: our program on its ingress hook,
+  // IPv6 off, and tvf0's multicast list mirrored.
+  void expectClaimed(const std::string& ifname, bool multicast) {
+    EXPECT_TRUE(contains(topo->inGuest("tc filter show dev " + ifname + " ingress").out, "tvf_"))
+        << ifname << ": no ingress program of tvf's";
+    EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf." + ifname + ".disable_ipv6").out, "1\n") << ifname;
+    // fd00:18::2's solicited-node group, joined by tvf0 and mirrored by tvf.
+    if (multicast) {
+      EXPECT_TRUE(Topology::waitFor(
+          [&] { return contains(topo->inGuest("ip maddr show dev " + ifname).out, "33:33:ff:00:00:02"); }, 5s))
+          << topo->inGuest("ip maddr show dev " + ifname).out;
+    }
+  }
+  // Traffic both ways through tvf0: the guest's pings first (they also
+  // teach the host's bridge where tvf0's MAC is now, as the existing tests
+  // do), then the host's, each answered exactly once.
+  void expectOneReplyEach(const std::string& what) {
+    auto out = topo->inGuest("ping -c 5 -i 0.05 -W 2 198.18.0.1");
+    EXPECT_TRUE(contains(out.out, " 0% packet loss")) << what << ": " << out.out;
+    auto in = topo->inHost("ping -c 10 -i 0.05 -W 1 198.18.0.2");
+    EXPECT_TRUE(contains(in.out, " 0% packet loss")) << what << ": " << in.out;
+    EXPECT_EQ(duplicates(in.out), 0) << what << ": " << in.out;
+  }
+  void recreateSynthetic() {
+    ASSERT_EQ(topo->inGuest("ip link del eth0").status, 0);
+    ASSERT_TRUE(Topology::waitFor([&] { return contains(topo->inGuest("ip link show tvf0").out, "NO-CARRIER"); }, 10s))
+        << topo->inGuest("ip link show tvf0").out;
+    ASSERT_EQ(run("ip -n " + topo->guest() + " link add eth0 address 02:00:c6:12:00:02 mtu 1500 type veth peer name hsyn netns " +
+                  topo->host())
+                  .status,
+              0);
+    ASSERT_EQ(topo->inHost("ip link set hsyn master br0 up").status, 0);
+  }
+  void expectReclaimedSynthetic(int newIndex) {
+    EXPECT_TRUE(Topology::waitFor(
+        [&] {
+          auto s = topo->status();
+          return !s.is_null() && s["synthetic"]["ifindex"] == newIndex && s["synthetic"]["carrier"] == true;
+        },
+        10s))
+        << topo->status().dump();
+    auto s = topo->status();
+    EXPECT_EQ(s["state"], "novf");
+    EXPECT_TRUE(s["vf"].is_null()) << s.dump();
+    EXPECT_EQ(s["refused_vfs"], 0);
+    EXPECT_TRUE(Topology::waitFor([&] { return !contains(topo->inGuest("ip link show tvf0").out, "NO-CARRIER"); }, 10s));
+    expectClaimed("eth0", true);
+    // Traffic flows through the new synthetic.
+    auto ping = topo->inGuest("ping -c 5 -i 0.1 -W 2 198.18.0.1");
+    EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+    // A VF plugged afterwards attaches (not refused as a second VF).
+    topo->addVf("vf0");
+    EXPECT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    EXPECT_EQ(topo->status()["refused_vfs"], 0);
+    EXPECT_EQ(topo->status()["synthetic"]["ifindex"], newIndex);
+    expectOneReplyEach("VF after the synthetic came back");
+  }
+};
+
+// ---- kind 1: a claimed link's identity, not its ifindex ---------------------
+
+TEST_F(FieldReports, VfMovedAwayAndBackIsClaimedAfresh) {
+  Park park(topo->prefix() + "-p");
+  ASSERT_TRUE(park.ok);
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const int vfIndex = ifindexOf("vf0");
+  ASSERT_GT(vfIndex, 0);
+  for (int flap = 0; flap < 3; ++flap) {
+    ASSERT_EQ(topo->inGuest("ip link set vf0 netns " + park.name).status, 0);
+    ASSERT_TRUE(topo->waitForState("novf", "synthetic")) << topo->status().dump();
+    EXPECT_EQ(recordsOf(vfIndex), 0) << "a link that left keeps its claim record: " << claimRecords().dump();
+    ASSERT_EQ(run("ip -n " + park.name + " link set vf0 netns " + topo->guest()).status, 0);
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    ASSERT_EQ(ifindexOf("vf0"), vfIndex) << "the kernel kept the ifindex";
+    expectClaimed("vf0", true);
+    EXPECT_EQ(recordsOf(vfIndex), 1) << claimRecords().dump();
+    expectOneReplyEach("flap " + std::to_string(flap));
+  }
+  EXPECT_EQ(topo->status()["refused_vfs"], 0);
+}
+
+TEST_F(FieldReports, VfRenamedWhileAwayIsClaimedAfresh) {
+  Park park(topo->prefix() + "-p");
+  ASSERT_TRUE(park.ok);
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const int vfIndex = ifindexOf("vf0");
+  ASSERT_EQ(topo->inGuest("ip link set vf0 netns " + park.name).status, 0);
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  ASSERT_EQ(run("ip -n " + park.name + " link set vf0 name vfx").status, 0);
+  ASSERT_EQ(run("ip -n " + park.name + " link set vfx netns " + topo->guest()).status, 0);
+  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  EXPECT_EQ(topo->status()["vf"]["ifname"], "vfx");
+  EXPECT_EQ(ifindexOf("vfx"), vfIndex);
+  expectClaimed("vfx", true);
+  expectOneReplyEach("VF back");
+}
+
+TEST_F(FieldReports, VfReplacedByANewLinkWithItsIfindexIsClaimedAfresh) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const int vfIndex = ifindexOf("vf0");
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  // A new VF that the kernel gives the same ifindex.
+  ASSERT_EQ(run("ip -n " + topo->guest() + " link add vf1 index " + std::to_string(vfIndex) +
+                " address 02:00:c6:12:00:02 type veth peer name hvf1 netns " + topo->host())
+                .status,
+            0);
+  ASSERT_EQ(topo->inHost("ip link set hvf1 master br0 up").status, 0);
+  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  EXPECT_EQ(ifindexOf("vf1"), vfIndex);
+  expectClaimed("vf1", true);
+  EXPECT_EQ(recordsOf(vfIndex), 1) << claimRecords().dump();
+  expectOneReplyEach("VF back");
+}
+
+TEST_F(FieldReports, RecreatedSyntheticIsReclaimedAsTheSynthetic) {
+  ASSERT_TRUE(topo->startTvfd());
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  const int oldIndex = ifindexOf("eth0");
+  ASSERT_NO_FATAL_FAILURE(recreateSynthetic());
+  const int newIndex = ifindexOf("eth0");
+  ASSERT_NE(newIndex, oldIndex);
+  expectReclaimedSynthetic(newIndex);
+}
+
+TEST_F(FieldReports, SyntheticMovedAwayAndBackIsClaimedAgain) {
+  Park park(topo->prefix() + "-p");
+  ASSERT_TRUE(park.ok);
+  ASSERT_TRUE(topo->startTvfd());
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  const int index = ifindexOf("eth0");
+  ASSERT_EQ(topo->inGuest("ip link set eth0 netns " + park.name).status, 0);
+  ASSERT_TRUE(Topology::waitFor([&] { return contains(topo->inGuest("ip link show tvf0").out, "NO-CARRIER"); }, 10s));
+  ASSERT_EQ(run("ip -n " + park.name + " link set eth0 netns " + topo->guest()).status, 0);
+  ASSERT_EQ(ifindexOf("eth0"), index);
+  expectReclaimedSynthetic(index);
+  EXPECT_EQ(recordsOf(index), 1) << claimRecords().dump();
+}
+
+TEST_F(FieldReports, SyntheticRecreatedWhileTheVfCarriesTxIsTheFallbackAfterwards) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const int oldIndex = ifindexOf("eth0");
+  ASSERT_EQ(topo->inGuest("ip link del eth0").status, 0);
+  ASSERT_EQ(run("ip -n " + topo->guest() + " link add eth0 address 02:00:c6:12:00:02 mtu 1500 type veth peer name hsyn netns " +
+                topo->host())
+                .status,
+            0);
+  ASSERT_EQ(topo->inHost("ip link set hsyn master br0 up").status, 0);
+  const int newIndex = ifindexOf("eth0");
+  ASSERT_NE(newIndex, oldIndex);
+  ASSERT_TRUE(Topology::waitFor(
+      [&] {
+        auto s = topo->status();
+        return !s.is_null() && s["synthetic"]["ifindex"] == newIndex && s["synthetic"]["carrier"] == true;
+      },
+      10s))
+      << topo->status().dump();
+  EXPECT_EQ(topo->status()["active"], "vf");
+  EXPECT_EQ(topo->status()["refused_vfs"], 0);
+  expectClaimed("eth0", true);
+  expectOneReplyEach("VF, the synthetic re-created");
+  // The VF goes: TX falls back to the new synthetic, and traffic flows.
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  expectOneReplyEach("the re-created synthetic");
+}
+
+// ---- kind 5: a restart never forgets a planned detach -----------------------
+
+class FieldReportsHold : public FieldReports, public ::testing::WithParamInterface<int> {};
+
+TEST_P(FieldReportsHold, HoldSurvivesARestart) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  migrate("pre");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  ASSERT_EQ(topo->status()["held"], true);
+  topo->stopTvfd(GetParam());
+  ASSERT_NO_FATAL_FAILURE(restartAndConfigure());
+  // The VF is still there: a daemon that forgot the hold attaches it after
+  // attach_wait_ms (300 ms). Give it ten times that.
+  EXPECT_FALSE(Topology::waitFor(
+      [&] {
+        auto s = topo->status();
+        return s.is_null() || s["state"] != "novf" || s["active"] != "synthetic" || s["held"] != true;
+      },
+      3s))
+      << topo->status().dump();
+  EXPECT_EQ(topo->status()["held"], true);
+  EXPECT_EQ(topo->status()["active"], "synthetic");
+  ASSERT_FALSE(holdFile().is_null());
+  EXPECT_EQ(holdFile()["held"], true);
+  migrate("post");
+  EXPECT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  EXPECT_EQ(topo->status()["held"], false);
+  EXPECT_EQ(holdFile()["held"], false) << holdFile().dump();
+  // And a restart now does not bring the hold back.
+  topo->stopTvfd(SIGTERM);
+  ASSERT_NO_FATAL_FAILURE(restartAndConfigure());
+  EXPECT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  EXPECT_EQ(topo->status()["held"], false);
+  auto ping = topo->inHost("ping -c 5 -i 0.1 -W 1 198.18.0.2");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, FieldReportsHold, ::testing::Values(SIGKILL, SIGTERM),
+                         [](const auto& p) { return std::string(p.param == SIGKILL ? "Kill9" : "Sigterm"); });
+
+// ---- kind 6: releasing restores everything claiming removed -----------------
+
+class FieldReportsRoutes : public FieldReports, public ::testing::WithParamInterface<bool> {
+ protected:
+  void addRoutes() {
+    ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0").status, 0);
+    ASSERT_EQ(topo->inGuest("ip link set eth0 up && ip addr add 198.18.0.3/24 dev eth0 && "
+                            "ip addr add fd00:18::3/64 dev eth0 nodad")
+                  .status,
+              0);
+    ASSERT_EQ(topo->inGuest("ip route add 198.18.50.0/24 via 198.18.0.1 dev eth0").status, 0);
+    ASSERT_EQ(topo->inGuest("ip route add default via 198.18.0.1 dev eth0").status, 0);
+    ASSERT_EQ(topo->inGuest("ip -6 route add fd00:50::/64 via fd00:18::1 dev eth0").status, 0);
+    ASSERT_EQ(topo->inGuest("ip -6 route add default via fd00:18::1 dev eth0 metric 1024").status, 0);
+  }
+  void expectRoutes() {
+    const auto v4 = topo->inGuest("ip route show dev eth0").out;
+    EXPECT_TRUE(contains(v4, "198.18.50.0/24 via 198.18.0.1")) << v4;
+    EXPECT_TRUE(contains(v4, "default via 198.18.0.1")) << v4;
+    const auto v6 = topo->inGuest("ip -6 route show dev eth0").out;
+    EXPECT_TRUE(contains(v6, "fd00:50::/64 via fd00:18::1")) << v6;
+    EXPECT_TRUE(contains(v6, "default via fd00:18::1")) << v6;
+    EXPECT_TRUE(contains(topo->inGuest("ip -o addr show dev eth0").out, "198.18.0.3/24"));
+  }
+};
+
+TEST_P(FieldReportsRoutes, ReleaseRestoresRoutesThroughTheSynthetic) {
+  ASSERT_NO_FATAL_FAILURE(addRoutes());
+  ASSERT_TRUE(topo->startTvfd());
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_FALSE(contains(topo->inGuest("ip route show dev eth0").out, "198.18.50.0/24"));
+  if (GetParam()) {
+    topo->stopTvfd(SIGKILL);
+    ASSERT_TRUE(topo->restartTvfd());
+    ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  }
+  topo->stopTvfd(SIGTERM);
+  expectRoutes();
+  // Traffic through the restored routes: the gateway answers.
+  auto ping = topo->inGuest("ping -c 3 -i 0.1 -W 2 -I eth0 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Exits, FieldReportsRoutes, ::testing::Values(false, true),
+                         [](const auto& p) { return std::string(p.param ? "AfterKill9AndRestart" : "CleanExit"); });
+
+}  // namespace
+}  // namespace tvf::it
