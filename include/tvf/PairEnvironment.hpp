@@ -46,6 +46,8 @@ class TapFront {
   virtual Status applyCapabilities(const Capabilities& caps) = 0;
   virtual Status setCarrier(bool on) = 0;
   virtual Status setMtu(std::uint32_t mtu) = 0;
+  // SIOCSIFHWADDR. Errors: EBUSY, EADDRNOTAVAIL, EPERM.
+  virtual Status setMac(const MacAddress& mac) = 0;
 };
 
 }  // namespace tvf
