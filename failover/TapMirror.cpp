@@ -67,7 +67,14 @@ TapMirror::Outcome TapMirror::forward(const LinkInfo& before, const LinkInfo& no
     out.accepted.allmulti = now.allmulti;
     out.accepted.allmultiCount = now.allmultiCount;
   }
-  if (now.mac != before.mac && !before.mac.isZero()) {
+  // An event older than the TAP's MAC now (the TAP's creation, before tvf
+  // gave it the synthetic's) is no change.
+  bool macChanged = now.mac != before.mac && !before.mac.isZero();
+  if (macChanged) {
+    const auto macNow = tap_.readMac();
+    macChanged = !macNow || *macNow != before.mac;
+  }
+  if (macChanged) {
     auto st = tap_.setMac(before.mac);
     ++out.rollbacks;
     out.error = "MAC change on " + pair_ + " to " + now.mac.toString() + " refused: " + pair_ +

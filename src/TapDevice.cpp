@@ -95,6 +95,17 @@ Status TapDevice::setMac(const MacAddress& mac) {
   return Status::ok();
 }
 
+Result<MacAddress> TapDevice::readMac() {
+  auto sock = UniqueFd::inetDgram();
+  if (!sock) return sock.error();
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+  if (::ioctl(sock->get(), SIOCGIFHWADDR, &ifr) < 0) return Error{errno, "read MAC of " + name_};
+  std::array<std::uint8_t, 6> b{};
+  std::memcpy(b.data(), ifr.ifr_hwaddr.sa_data, 6);
+  return MacAddress(b);
+}
+
 Status TapDevice::setPersist(bool persist) {
   if (::ioctl(queues_[0].get(), TUNSETPERSIST, persist ? 1 : 0) < 0)
     return Status::fail(errno, "TUNSETPERSIST " + name_);

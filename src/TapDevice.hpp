@@ -29,6 +29,7 @@ class TapDevice final : public TapFront {
   Status setMtu(std::uint32_t mtu) override;
 
   Status setMac(const MacAddress& mac) override;
+  Result<MacAddress> readMac() override;
   // Makes a persistent TAP transient so it disappears with the daemon.
   Status setPersist(bool persist);
   int queueFd(unsigned q) const { return queues_[q].get(); }

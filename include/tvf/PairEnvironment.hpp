@@ -48,6 +48,9 @@ class TapFront {
   virtual Status setMtu(std::uint32_t mtu) = 0;
   // SIOCSIFHWADDR. Errors: EBUSY, EADDRNOTAVAIL, EPERM.
   virtual Status setMac(const MacAddress& mac) = 0;
+  // SIOCGIFHWADDR: the MAC the TAP has now (a link event may be older).
+  // Errors: ENODEV.
+  virtual Result<MacAddress> readMac() = 0;
 };
 
 }  // namespace tvf

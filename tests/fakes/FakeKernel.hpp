@@ -112,6 +112,7 @@ class FakeKernel final : public LinkControl, public TapFront {
     tapMac = mac;
     return {};
   }
+  Result<MacAddress> readMac() override { return tapMac; }
 
   std::map<int, FakeLink> links;
   std::vector<std::string> calls;

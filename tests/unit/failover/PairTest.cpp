@@ -494,6 +494,7 @@ TEST_F(PairTest, APromiscuityCounterOnTheTapReachesBothBackendsAndANewVf) {
 
 TEST_F(PairTest, AMacChangeOnTheTapIsRefusedWithTheReasonInTheStatus) {
   attach();
+  kernel.tapMac = *MacAddress::parse("02:00:c6:12:00:99");
   changeTap([](LinkInfo& t) { t.mac = *MacAddress::parse("02:00:c6:12:00:99"); });
   EXPECT_EQ(kernel.tapMac, mac);
   EXPECT_NE(pair->status().lastError.find("02:00:c6:12:00:99"), std::string::npos) << pair->status().lastError;

@@ -140,6 +140,7 @@ TEST_F(TapMirrorIntentTest, AnAllmultiCounterAloneReachesBothBackends) {
 TEST_F(TapMirrorIntentTest, AMacChangeIsRefusedAndTheTapSetBack) {
   LinkInfo now = tap;
   now.mac = *MacAddress::parse("02:00:c6:12:00:99");
+  kernel.tapMac = now.mac;  // ip link set tvf0 address ...
   kernel.calls.clear();
   auto out = mirror.forward(tap, now, targets());
   EXPECT_EQ(kernel.tapMac, tap.mac);
@@ -148,6 +149,18 @@ TEST_F(TapMirrorIntentTest, AMacChangeIsRefusedAndTheTapSetBack) {
   EXPECT_NE(out.error.find("MAC change on tvf0 to 02:00:c6:12:00:99 refused"), std::string::npos) << out.error;
   ASSERT_EQ(kernel.calls.size(), 1u);  // no backend was touched
   EXPECT_EQ(kernel.calls[0], "tap.setMac 02:00:c6:12:00:02");
+}
+
+TEST_F(TapMirrorIntentTest, AnEventOlderThanTheTapsMacIsNoChange) {
+  LinkInfo stale = tap;
+  stale.mac = *MacAddress::parse("d6:43:ef:2a:3e:7b");  // the TAP as created, before tvf set its MAC
+  kernel.tapMac = tap.mac;
+  kernel.calls.clear();
+  auto out = mirror.forward(tap, stale, targets());
+  EXPECT_EQ(out.rollbacks, 0u);
+  EXPECT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.accepted.mac, tap.mac);
+  EXPECT_TRUE(kernel.calls.empty());
 }
 
 TEST_F(TapMirrorIntentTest, KeepPutsABackendBackToTheTapsState) {
