@@ -76,6 +76,18 @@ TEST_F(OperatorIntent, EthtoolOffOnTvf0SurvivesSwitchesAndCapabilityChanges) {
   EXPECT_EQ(tso(), "on") << "after the operator turned it on and the VF left";
 }
 
+TEST_F(OperatorIntent, ChecksumOffOnTvf0SurvivesTheVfLeaving) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tx off").status, 0);
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_EQ(feature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
+  attachVf();
+  EXPECT_EQ(feature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
+}
+
 TEST_F(OperatorIntent, MacChangeOnTvf0IsRefusedAndPutBack) {
   make();
   ASSERT_TRUE(topo->startTvfd());
@@ -171,6 +183,15 @@ TEST_F(BackendInvariant, VfPromiscTurnedOffWhileTcpdumpRunsIsPutBack) {
   EXPECT_TRUE(guestShows("ip -o link show vf0", "PROMISC"));
   ::kill(pid, SIGTERM);
   EXPECT_TRUE(guestLacks("ip -o link show vf0", "PROMISC"));
+}
+
+TEST_F(BackendInvariant, AllmultiTurnedOnOnTheSyntheticIsPutBack) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ip link set eth0 allmulticast on").status, 0);
+  EXPECT_TRUE(guestLacks("ip -o link show eth0", "ALLMULTI"));
+  EXPECT_TRUE(contains(topo->tvfdLog(), "eth0 changed behind tvf's back (allmulti on)")) << topo->tvfdLog();
 }
 
 // ---- kind 4 ------------------------------------------------------------------
