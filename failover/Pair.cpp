@@ -59,8 +59,8 @@ Status Pair::start(const LinkInfo& synthetic, const LinkInfo& tap) {
                  st.error().describe());
     }
   }
-  (void)deps_.links.setPromisc(synthetic.ifindex, tap_.promisc);
-  (void)deps_.links.setAllmulti(synthetic.ifindex, tap_.allmulti);
+  (void)deps_.links.setPromisc(synthetic.ifindex, tap_.actsPromisc());
+  (void)deps_.links.setAllmulti(synthetic.ifindex, tap_.actsAllmulti());
   (void)deps_.links.setUp(synthetic.ifindex, tap_.up);
   deps_.datapath.switchTx(PathKind::Synthetic);
   txPath_ = PathKind::Synthetic;
@@ -158,6 +158,10 @@ void Pair::onLinkChanged(const LinkInfo& link) {
   }
   if (link.ifindex == synthetic_.ifindex) {
     synthetic_ = link;
+    // A claimed backend's MTU and flags are the TAP's (an invariant, kept
+    // when someone changes them behind tvf's back). The synthetic cannot be
+    // left; a refusal is in last_error.
+    if (auto kept = mirror_.keep(tap_, link); !kept.error.empty()) setError(kept.error);
     if (state_ != PairState::Active) {
       if (auto caps = deps_.links.readCapabilities(link.ifindex); caps && *caps != syntheticCaps_) {
         syntheticCaps_ = *caps;
@@ -171,11 +175,17 @@ void Pair::onLinkChanged(const LinkInfo& link) {
   candidates_.refresh(link);
   vf_ = link;
   if (state_ == PairState::Active) {
+    // The same invariant as the synthetic's. A VF that refuses the TAP's
+    // state (an MTU it no longer takes) carries no TX until it has it again.
+    auto kept = mirror_.keep(tap_, link);
+    vfRefusal_ = kept.error;
+    if (!kept.error.empty()) setError(kept.error);
     refreshVfCapabilities();
     const bool usable = vfUsable();
     const bool waiting = deadline_ && deadline_->kind == DeadlineKind::CarrierUp;
     if (txPath_ == PathKind::Vf && !usable) {
-      log_->info("{}: VF {} lost carrier; TX back to the synthetic", config_->name, link.ifname);
+      log_->info("{}: VF {} {}; TX back to the synthetic", config_->name, link.ifname,
+                 vfRefusal_.empty() ? "lost carrier" : "refuses the TAP's state");
       dispatch(PairEvent::VfCarrierLost);
     } else if (txPath_ == PathKind::Synthetic && usable && !deadline_) {
       dispatch(PairEvent::VfCarrierUp);
@@ -459,6 +469,7 @@ PairEvent Pair::performAttach() {
   TVF_ASSERT(vf_.has_value());
   const LinkInfo vf = *vf_;
   vfHadTx_ = false;
+  vfRefusal_.clear();
   log_->info("{}: attaching VF {} (ifindex {}, generation {})", config_->name, vf.ifname,
              vf.ifindex, generation_);
   // 1. What the VF's backend can carry (feature negotiation): it enters
@@ -500,8 +511,8 @@ PairEvent Pair::performAttach() {
   if (vf.mtu != tap_.mtu) {
     if (auto st = deps_.links.setMtu(vf.ifindex, tap_.mtu); !st) return attachFailure(st);
   }
-  if (auto st = deps_.links.setPromisc(vf.ifindex, tap_.promisc); !st) return attachFailure(st);
-  if (auto st = deps_.links.setAllmulti(vf.ifindex, tap_.allmulti); !st) return attachFailure(st);
+  if (auto st = deps_.links.setPromisc(vf.ifindex, tap_.actsPromisc()); !st) return attachFailure(st);
+  if (auto st = deps_.links.setAllmulti(vf.ifindex, tap_.actsAllmulti()); !st) return attachFailure(st);
   if (auto st = deps_.links.setMulticast(vf.ifindex, tapMulticast_); !st) return attachFailure(st);
   // 6. Bring the VF up, then open its port; the switch follows on success.
   if (auto st = deps_.links.setUp(vf.ifindex, tap_.up); !st) return attachFailure(st);
@@ -549,7 +560,8 @@ std::uint64_t Pair::droppedFrames() const {
 }
 
 bool Pair::vfUsable() const {
-  return vf_ && !vfGone_ && vf_->up && vf_->carrier && deps_.datapath.hasVfPort() && !retiring_;
+  return vf_ && !vfGone_ && vf_->up && vf_->carrier && deps_.datapath.hasVfPort() && !retiring_ &&
+         vfRefusal_.empty();
 }
 
 void Pair::updateCarrier() {

@@ -169,6 +169,7 @@ class Pair {
 
   std::optional<LinkInfo> vf_;  // the VF waited for / attached
   bool vfGone_ = false;
+  std::string vfRefusal_;  // the VF refused the TAP's MTU/flags: no TX on it until it takes them
   Capabilities vfCaps_;
   Capabilities vfBackendCaps_;  // what the VF's backend negotiated (BackendFeatures)
   CandidateSet candidates_;

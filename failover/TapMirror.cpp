@@ -53,18 +53,63 @@ TapMirror::Outcome TapMirror::forward(const LinkInfo& before, const LinkInfo& no
     }
     out.accepted.up = now.up;
   }
-  if (now.promisc != before.promisc) {
-    if (forwardOne(
-            "promisc", [&](int i, bool v) { return links_.setPromisc(i, v); }, before.promisc, now.promisc,
-            [](bool) { return Status::ok(); }))
-      out.accepted.promisc = now.promisc;
+  if (now.actsPromisc() == before.actsPromisc() ||
+      forwardOne(
+          "promisc", [&](int i, bool v) { return links_.setPromisc(i, v); }, before.actsPromisc(),
+          now.actsPromisc(), [](bool) { return Status::ok(); })) {
+    out.accepted.promisc = now.promisc;
+    out.accepted.promiscuity = now.promiscuity;
   }
-  if (now.allmulti != before.allmulti) {
-    if (forwardOne(
-            "allmulti", [&](int i, bool v) { return links_.setAllmulti(i, v); }, before.allmulti, now.allmulti,
-            [](bool) { return Status::ok(); }))
-      out.accepted.allmulti = now.allmulti;
+  if (now.actsAllmulti() == before.actsAllmulti() ||
+      forwardOne(
+          "allmulti", [&](int i, bool v) { return links_.setAllmulti(i, v); }, before.actsAllmulti(),
+          now.actsAllmulti(), [](bool) { return Status::ok(); })) {
+    out.accepted.allmulti = now.allmulti;
+    out.accepted.allmultiCount = now.allmultiCount;
   }
+  // An event older than the TAP's MAC now (the TAP's creation, before tvf
+  // gave it the synthetic's) is no change.
+  bool macChanged = now.mac != before.mac && !before.mac.isZero();
+  if (macChanged) {
+    const auto macNow = tap_.readMac();
+    macChanged = !macNow || *macNow != before.mac;
+  }
+  if (macChanged) {
+    auto st = tap_.setMac(before.mac);
+    ++out.rollbacks;
+    out.error = "MAC change on " + pair_ + " to " + now.mac.toString() + " refused: " + pair_ +
+                " keeps the synthetic's MAC " + before.mac.toString() +
+                " (the VF filters unicast by it, the announcements carry it)";
+    if (!st) out.error += "; setting it back failed: " + st.error().describe();
+    log_->warn("{}: {}", pair_, out.error);
+  }
+  return out;
+}
+
+TapMirror::Kept TapMirror::keep(const LinkInfo& tap, const LinkInfo& backend) {
+  Kept out;
+  auto fix = [&](const std::string& what, bool differs, const std::string& from, const std::string& to,
+                 auto apply) {
+    if (!differs) return;
+    if (auto st = apply(); !st) {
+      if (out.error.empty())
+        out.error = backend.ifname + " changed behind tvf's back (" + what + " " + from + "), and refused " + what +
+                    " " + to + ": " + st.error().describe();
+      log_->warn("{}: {} changed behind tvf's back ({} {}); setting {} {} refused: {}", pair_, backend.ifname,
+                 what, from, what, to, st.error().describe());
+      return;
+    }
+    out.restored.push_back(what + " " + from + " -> " + to);
+    log_->info("{}: {} changed behind tvf's back ({} {}); set back to {}", pair_, backend.ifname, what, from, to);
+  };
+  auto onOff = [](bool b) { return std::string(b ? "on" : "off"); };
+  fix("mtu", backend.mtu != tap.mtu, std::to_string(backend.mtu), std::to_string(tap.mtu),
+      [&] { return links_.setMtu(backend.ifindex, tap.mtu); });
+  fix("promisc", backend.promisc != tap.actsPromisc(), onOff(backend.promisc), onOff(tap.actsPromisc()),
+      [&] { return links_.setPromisc(backend.ifindex, tap.actsPromisc()); });
+  fix("allmulti", backend.allmulti != tap.actsAllmulti(), onOff(backend.allmulti), onOff(tap.actsAllmulti()),
+      [&] { return links_.setAllmulti(backend.ifindex, tap.actsAllmulti()); });
+  fix("up", backend.up != tap.up, onOff(backend.up), onOff(tap.up), [&] { return links_.setUp(backend.ifindex, tap.up); });
   return out;
 }
 

@@ -82,6 +82,9 @@ std::optional<ParsedLink> parseLinkMessage(const nlmsghdr* hdr) {
   l.numRxQueues = u32(IFLA_NUM_RX_QUEUES);
   l.numTxQueues = u32(IFLA_NUM_TX_QUEUES);
   l.masterIndex = static_cast<int>(u32(IFLA_MASTER));
+  l.linkIndex = static_cast<int>(u32(IFLA_LINK));
+  l.promiscuity = u32(IFLA_PROMISCUITY);
+  l.allmultiCount = u32(IFLA_ALLMULTI);
   if (tb[IFLA_LINKINFO]) {
     nlattr* li[IFLA_INFO_MAX + 1] = {};
     if (nla_parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) == 0 && li[IFLA_INFO_KIND])

@@ -7,9 +7,12 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <fstream>
+#include <set>
 
 #include "base/Log.hpp"
 #include "base/UniqueFd.hpp"
+#include "src/NetlinkTypes.hpp"
 
 namespace tvf {
 
@@ -36,6 +39,36 @@ Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
     }
   }, "address dump");
   if (!st) return st.error();
+  return out;
+}
+
+bool forwardsIpv6(const std::string& ifname) {
+  std::ifstream f("/proc/sys/net/ipv6/conf/" + ifname + "/forwarding");
+  int v = 0;
+  return f >> v && v != 0;
+}
+
+std::vector<LinkInfo> upperDevices(NetlinkRequester& nl, int ifindex) {
+  static const std::set<std::string> kStacked = {"macvlan", "macvtap", "vlan", "ipvlan", "ipvtap", "macsec"};
+  std::vector<LinkInfo> all;
+  auto st = nl.dump(RTM_GETLINK, AF_UNSPEC, [&](const nlmsghdr* h) {
+    if (auto parsed = parseLinkMessage(h); parsed && parsed->kind == LinkMessageKind::New)
+      all.push_back(parsed->link);
+  }, "link dump");
+  std::vector<LinkInfo> out;
+  if (!st) return out;
+  // Stacked on the TAP or on what is stacked on it (a VLAN on a macvlan).
+  std::set<int> lower = {ifindex};
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const LinkInfo& l : all) {
+      if (l.up && kStacked.count(l.kind) && lower.count(l.linkIndex) && !lower.count(l.ifindex)) {
+        lower.insert(l.ifindex);
+        out.push_back(l);
+        grew = true;
+      }
+    }
+  }
   return out;
 }
 
@@ -71,7 +104,20 @@ void PacketAnnouncer::announce(PathKind path, int ifindex, unsigned count) {
   to.sll_halen = 6;
   std::vector<std::vector<std::uint8_t>> frames;
   for (const auto& ip : addrs->v4) frames.push_back(gratuitousArp(mac_, ip));
-  for (const auto& ip : addrs->v6) frames.push_back(unsolicitedNa(mac_, ip));
+  const bool router = forwardsIpv6(cfg_->name);
+  for (const auto& ip : addrs->v6) frames.push_back(unsolicitedNa(mac_, ip, router));
+  // Devices stacked on the TAP (macvlan, VLAN, ...) have MACs of their own
+  // behind the same port: each is announced with its MAC and addresses.
+  std::string uppersLog;
+  for (const LinkInfo& up : upperDevices(nl_, tapIndex_)) {
+    auto own = readAddresses(nl_, up.ifindex);
+    if (!own) continue;
+    const bool upRouter = forwardsIpv6(up.ifname);
+    for (const auto& ip : own->v4) frames.push_back(gratuitousArp(up.mac, ip));
+    for (const auto& ip : own->v6) frames.push_back(unsolicitedNa(up.mac, ip, upRouter));
+    uppersLog += fmt::format("; upper {} ({}): {} IPv4 + {} IPv6", up.ifname, up.mac.toString(), own->v4.size(),
+                             own->v6.size());
+  }
   unsigned failures = 0;
   for (unsigned i = 0; i < count; ++i) {
     for (const auto& f : frames) {
@@ -82,9 +128,9 @@ void PacketAnnouncer::announce(PathKind path, int ifindex, unsigned count) {
         ++sent_;
     }
   }
-  log_->info("{}: announced {} IPv4 + {} IPv6 address(es) x{} on {} (ifindex {}){}", cfg_->name,
-             addrs->v4.size(), addrs->v6.size(), count, pathName(path), ifindex,
-             failures ? fmt::format(", {} send failures", failures) : "");
+  log_->info("{}: announced {} IPv4 + {} IPv6 address(es){}{} x{} on {} (ifindex {}){}", cfg_->name,
+             addrs->v4.size(), addrs->v6.size(), router ? " (IPv6 router)" : "", uppersLog, count, pathName(path),
+             ifindex, failures ? fmt::format(", {} send failures", failures) : "");
 }
 
 void PacketAnnouncer::runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) {

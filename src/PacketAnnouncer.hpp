@@ -1,6 +1,7 @@
 // Announces a pair's path over a raw packet socket on the chosen backend:
 // gratuitous ARPs for the TAP's IPv4 addresses and unsolicited NAs for its
-// IPv6 ones, so the host's switch learns the MAC's new port at once. Also
+// IPv6 ones (and the same for each device stacked on the TAP, with its own
+// MAC), so the host's switch learns every MAC's new port at once. Also
 // starts the on_switch hook through HookRunner. It subscribes to its pair's
 // announceRequested and datapathSwitched on the EventBus.
 //
@@ -29,6 +30,13 @@ struct TapAddresses {
 };
 // The addresses on `ifindex` (IPv6: not tentative, not DAD-failed).
 Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex);
+// Whether `ifname` forwards IPv6 (/proc/sys/net/ipv6/conf/IFNAME/forwarding;
+// net.ipv6.conf.all.forwarding=1 sets every interface's): the NA's Router flag.
+bool forwardsIpv6(const std::string& ifname);
+// The up devices stacked on `ifindex` (macvlan, macvtap, vlan, ipvlan,
+// macsec whose IFLA_LINK is it, and those stacked on them), from a link dump.
+// An empty list when the dump fails.
+std::vector<LinkInfo> upperDevices(NetlinkRequester& nl, int ifindex);
 
 class PacketAnnouncer final {
  public:

@@ -42,7 +42,7 @@ std::uint16_t icmpv6Checksum(const Ipv6& src, const Ipv6& dst, const std::uint8_
   return checksumOf(onesSum(msg, len, sum));
 }
 
-std::vector<std::uint8_t> unsolicitedNa(const MacAddress& mac, const Ipv6& ip) {
+std::vector<std::uint8_t> unsolicitedNa(const MacAddress& mac, const Ipv6& ip, bool router) {
   constexpr std::size_t kIcmpLen = 32;
   std::vector<std::uint8_t> f(14 + 40 + kIcmpLen, 0);
   ethernet(f, {0x33, 0x33, 0, 0, 0, 1}, mac, 0x86dd);
@@ -57,7 +57,7 @@ std::vector<std::uint8_t> unsolicitedNa(const MacAddress& mac, const Ipv6& ip) {
   std::memcpy(ip6 + 24, allNodes.data(), 16);
   std::uint8_t* icmp = &f[54];
   icmp[0] = 136;   // neighbour advertisement
-  icmp[4] = 0x20;  // override
+  icmp[4] = router ? 0xa0 : 0x20;  // (router +) override
   std::memcpy(icmp + 8, ip.data(), 16);
   icmp[24] = 2;  // target link-layer address option
   icmp[25] = 1;

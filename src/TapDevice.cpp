@@ -1,5 +1,6 @@
 #include "src/TapDevice.hpp"
 #include "tvf/VnetHdr.hpp"
+#include "base/Log.hpp"
 
 #include <linux/if_link.h>
 #include <linux/if_tun.h>
@@ -45,8 +46,26 @@ Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& name, unsi
 
 Status TapDevice::applyCapabilities(const Capabilities& caps) {
   const unsigned flags = toTunOffloadFlags(caps.offloads);
+  // TUNSETOFFLOAD rewrites the wanted features: what the operator turned
+  // off with ethtool -K is read first and cleared again after.
+  if (auto before = readRequestedFeatures(name_)) offloadIntent_.observe(*before);
   if (::ioctl(queues_[0].get(), TUNSETOFFLOAD, flags) < 0)
     return Status::fail(errno, "TUNSETOFFLOAD " + std::to_string(flags) + " on " + name_);
+  if (auto after = readRequestedFeatures(name_)) {
+    const FeatureWords clear = offloadIntent_.toClear(*after);
+    if (!clear.empty()) {
+      auto log = moduleLogger("tap");
+      std::string names;
+      for (const auto& n : featureNames(name_, clear)) names += (names.empty() ? "" : " ") + n;
+      if (auto st = clearRequestedFeatures(name_, clear); !st) {
+        log->warn("{}: cannot keep the operator's offloads off ({}): {}", name_, names,
+                  st.error().describe());
+      } else {
+        log->info("{}: kept off as the operator set them: {}", name_, names);
+      }
+    }
+    if (auto now = readRequestedFeatures(name_)) offloadIntent_.applied(*now);
+  }
   const std::uint32_t size = minLimit(caps.gsoMaxSize, kTapGsoMaxSize);
   const std::uint32_t segs = minLimit(caps.gsoMaxSegs, kTapGsoMaxSegs);
   if (auto st = nl_.setU32(ifindex_, IFLA_GSO_MAX_SIZE, size, "gso_max_size " + std::to_string(size) + " on " + name_); !st)
@@ -74,6 +93,17 @@ Status TapDevice::setMac(const MacAddress& mac) {
   if (::ioctl(sock->get(), SIOCSIFHWADDR, &ifr) < 0)
     return Status::fail(errno, "set MAC " + mac.toString() + " on " + name_);
   return Status::ok();
+}
+
+Result<MacAddress> TapDevice::readMac() {
+  auto sock = UniqueFd::inetDgram();
+  if (!sock) return sock.error();
+  ifreq ifr{};
+  std::strncpy(ifr.ifr_name, name_.c_str(), IFNAMSIZ - 1);
+  if (::ioctl(sock->get(), SIOCGIFHWADDR, &ifr) < 0) return Error{errno, "read MAC of " + name_};
+  std::array<std::uint8_t, 6> b{};
+  std::memcpy(b.data(), ifr.ifr_hwaddr.sa_data, 6);
+  return MacAddress(b);
 }
 
 Status TapDevice::setPersist(bool persist) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "src/NetlinkRequester.hpp"
+#include "src/TapOffloadIntent.hpp"
 #include "base/UniqueFd.hpp"
 #include "tvf/PairEnvironment.hpp"
 
@@ -27,7 +28,8 @@ class TapDevice final : public TapFront {
   Status setCarrier(bool on) override;
   Status setMtu(std::uint32_t mtu) override;
 
-  Status setMac(const MacAddress& mac);
+  Status setMac(const MacAddress& mac) override;
+  Result<MacAddress> readMac() override;
   // Makes a persistent TAP transient so it disappears with the daemon.
   Status setPersist(bool persist);
   int queueFd(unsigned q) const { return queues_[q].get(); }
@@ -43,6 +45,7 @@ class TapDevice final : public TapFront {
   int ifindex_;
   bool created_;
   NetlinkRequester& nl_;
+  OffloadIntent offloadIntent_;  // what the operator turned off with ethtool -K
 };
 
 }  // namespace tvf

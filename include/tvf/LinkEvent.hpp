@@ -19,11 +19,16 @@ struct LinkInfo {
   std::uint16_t arpType = kArphrdEther;
   std::string kind;        // IFLA_INFO_KIND: "veth", "vlan", "bridge", "tun", "" ...
   int masterIndex = 0;     // IFLA_MASTER
+  int linkIndex = 0;       // IFLA_LINK: a macvlan's or VLAN's lower device (0: none)
   bool up = false;         // IFF_UP
   bool running = false;    // IFF_RUNNING
   bool carrier = false;    // IFF_LOWER_UP
   bool promisc = false;    // IFF_PROMISC
   bool allmulti = false;   // IFF_ALLMULTI
+  // The kernel's counters (tcpdump, macvlan, multicast routing raise them
+  // without the user flags above); the flag counts in them too.
+  std::uint32_t promiscuity = 0;    // IFLA_PROMISCUITY
+  std::uint32_t allmultiCount = 0;  // IFLA_ALLMULTI
   std::uint32_t mtu = 0;
   std::uint32_t minMtu = 0;
   std::uint32_t maxMtu = 0;
@@ -33,6 +38,10 @@ struct LinkInfo {
   std::uint32_t tsoMaxSegs = 0;
   std::uint32_t numRxQueues = 0;
   std::uint32_t numTxQueues = 0;
+
+  // Acts promiscuous / all-multicast: the flag or the counter.
+  bool actsPromisc() const { return promisc || promiscuity > 0; }
+  bool actsAllmulti() const { return allmulti || allmultiCount > 0; }
 
   bool operator==(const LinkInfo&) const = default;
 };

@@ -46,6 +46,11 @@ class TapFront {
   virtual Status applyCapabilities(const Capabilities& caps) = 0;
   virtual Status setCarrier(bool on) = 0;
   virtual Status setMtu(std::uint32_t mtu) = 0;
+  // SIOCSIFHWADDR. Errors: EBUSY, EADDRNOTAVAIL, EPERM.
+  virtual Status setMac(const MacAddress& mac) = 0;
+  // SIOCGIFHWADDR: the MAC the TAP has now (a link event may be older).
+  // Errors: ENODEV.
+  virtual Result<MacAddress> readMac() = 0;
 };
 
 }  // namespace tvf

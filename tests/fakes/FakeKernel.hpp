@@ -107,6 +107,12 @@ class FakeKernel final : public LinkControl, public TapFront {
     tapMtu = mtu;
     return {};
   }
+  Status setMac(const MacAddress& mac) override {
+    calls.push_back("tap.setMac " + mac.toString());
+    tapMac = mac;
+    return {};
+  }
+  Result<MacAddress> readMac() override { return tapMac; }
 
   std::map<int, FakeLink> links;
   std::vector<std::string> calls;
@@ -114,6 +120,7 @@ class FakeKernel final : public LinkControl, public TapFront {
   Capabilities tapCaps;
   bool tapCarrier = false;
   std::uint32_t tapMtu = 1500;
+  MacAddress tapMac;
 
  private:
   Status check(const std::string& op, int ifindex) {

@@ -482,6 +482,87 @@ TEST_F(PairTest, FlagsAreMirroredToBothBackends) {
   EXPECT_TRUE(kernel.links[kVf].info.up);
 }
 
+TEST_F(PairTest, APromiscuityCounterOnTheTapReachesBothBackendsAndANewVf) {
+  changeTap([](LinkInfo& t) { t.promiscuity = 1; });  // tcpdump -i tvf0
+  EXPECT_TRUE(kernel.links[kSynth].info.promisc);
+  attach();
+  EXPECT_TRUE(kernel.links[kVf].info.promisc);
+  changeTap([](LinkInfo& t) { t.promiscuity = 0; });
+  EXPECT_FALSE(kernel.links[kVf].info.promisc);
+  EXPECT_FALSE(kernel.links[kSynth].info.promisc);
+}
+
+TEST_F(PairTest, AMacChangeOnTheTapIsRefusedWithTheReasonInTheStatus) {
+  attach();
+  kernel.tapMac = *MacAddress::parse("02:00:c6:12:00:99");
+  changeTap([](LinkInfo& t) { t.mac = *MacAddress::parse("02:00:c6:12:00:99"); });
+  EXPECT_EQ(kernel.tapMac, mac);
+  EXPECT_NE(pair->status().lastError.find("02:00:c6:12:00:99"), std::string::npos) << pair->status().lastError;
+  EXPECT_EQ(pair->status().controlOpRollbacks, 1u);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+}
+
+TEST_F(PairTest, AVfMtuChangedBehindTvfsBackIsPutBack) {
+  attach();
+  changeTap([](LinkInfo& t) { t.mtu = 9000; });
+  ASSERT_EQ(kernel.links[kVf].info.mtu, 9000u);
+  LinkInfo vf = kernel.links[kVf].info;
+  vf.mtu = 1500;  // ip link set vf0 mtu 1500
+  kernel.links[kVf].info.mtu = 1500;
+  events.change(vf);
+  EXPECT_EQ(kernel.links[kVf].info.mtu, 9000u);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+  EXPECT_EQ(pair->status().lastError, "");
+}
+
+TEST_F(PairTest, AVfThatRefusesTheTapsMtuLosesTxWithTheReasonUntilItTakesItAgain) {
+  attach();
+  changeTap([](LinkInfo& t) { t.mtu = 9000; });
+  LinkInfo vf = kernel.links[kVf].info;
+  vf.mtu = 1500;
+  kernel.links[kVf].info.mtu = 1500;
+  kernel.failAlways("setMtu", kVf, ERANGE);
+  events.change(vf);
+  EXPECT_EQ(pair->state(), PairState::Active);
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
+  EXPECT_NE(pair->status().lastError.find("vf0 changed behind tvf's back (mtu 1500)"), std::string::npos)
+      << pair->status().lastError;
+  // Someone gives it the TAP's MTU again: TX comes back after the up-delay.
+  vf.mtu = 9000;
+  kernel.links[kVf].info.mtu = 9000;
+  events.change(vf);
+  elapse(2000ms);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+}
+
+TEST_F(PairTest, TheSyntheticsMtuAndFlagsAreKeptToo) {
+  LinkInfo syn = kernel.links[kSynth].info;
+  syn.mtu = 1400;
+  syn.promisc = true;
+  syn.up = false;
+  kernel.links[kSynth].info = syn;
+  events.change(syn);
+  EXPECT_EQ(kernel.links[kSynth].info.mtu, 1500u);
+  EXPECT_FALSE(kernel.links[kSynth].info.promisc);
+  EXPECT_TRUE(kernel.links[kSynth].info.up);
+}
+
+TEST_F(PairTest, AVfSetDownBehindTvfsBackIsBroughtBackUp) {
+  attach();
+  LinkInfo vf = kernel.links[kVf].info;
+  vf.up = false;
+  vf.carrier = false;
+  kernel.links[kVf].info.up = false;
+  events.change(vf);
+  EXPECT_TRUE(kernel.links[kVf].info.up);
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);  // until its carrier is back
+  vf.up = true;
+  vf.carrier = true;
+  events.change(vf);
+  elapse(2000ms);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+}
+
 TEST_F(PairTest, PromiscRefusedRollsBack) {
   attach();
   kernel.failNext("setPromisc", kSynth, EPERM);

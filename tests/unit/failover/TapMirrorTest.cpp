@@ -84,3 +84,111 @@ TEST_F(TapMirrorTest, TheMulticastListReachesEveryTarget) {
 
 }  // namespace
 }  // namespace tvf
+
+namespace tvf {
+namespace {
+
+using testing::FakeKernel;
+
+class TapMirrorIntentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kernel.addLink(5, "vf0", MacAddress{});
+    kernel.addLink(2, "eth0", MacAddress{});
+    tap.ifindex = 10;
+    tap.mtu = 1500;
+    tap.up = true;
+    tap.mac = *MacAddress::parse("02:00:c6:12:00:02");
+  }
+  std::vector<TapMirror::Target> targets() const { return {{5, "vf0"}, {2, "eth0"}}; }
+
+  FakeKernel kernel;
+  TapMirror mirror{"tvf0", kernel, kernel};
+  LinkInfo tap;
+};
+
+TEST_F(TapMirrorIntentTest, APromiscuityCounterAloneMakesBothBackendsPromiscuous) {
+  LinkInfo now = tap;
+  now.promiscuity = 1;  // tcpdump -i tvf0: the counter, not the flag
+  auto out = mirror.forward(tap, now, targets());
+  EXPECT_TRUE(kernel.links[5].info.promisc);
+  EXPECT_TRUE(kernel.links[2].info.promisc);
+  EXPECT_EQ(out.accepted.promiscuity, 1u);
+  // A second capture only moves the counter: nothing to do.
+  LinkInfo more = out.accepted;
+  more.promiscuity = 2;
+  kernel.calls.clear();
+  out = mirror.forward(out.accepted, more, targets());
+  EXPECT_TRUE(kernel.calls.empty());
+  EXPECT_EQ(out.accepted.promiscuity, 2u);
+  // Both captures end.
+  LinkInfo none = out.accepted;
+  none.promiscuity = 0;
+  out = mirror.forward(out.accepted, none, targets());
+  EXPECT_FALSE(kernel.links[5].info.promisc);
+  EXPECT_FALSE(kernel.links[2].info.promisc);
+}
+
+TEST_F(TapMirrorIntentTest, AnAllmultiCounterAloneReachesBothBackends) {
+  LinkInfo now = tap;
+  now.allmultiCount = 1;
+  mirror.forward(tap, now, targets());
+  EXPECT_TRUE(kernel.links[5].info.allmulti);
+  EXPECT_TRUE(kernel.links[2].info.allmulti);
+}
+
+TEST_F(TapMirrorIntentTest, AMacChangeIsRefusedAndTheTapSetBack) {
+  LinkInfo now = tap;
+  now.mac = *MacAddress::parse("02:00:c6:12:00:99");
+  kernel.tapMac = now.mac;  // ip link set tvf0 address ...
+  kernel.calls.clear();
+  auto out = mirror.forward(tap, now, targets());
+  EXPECT_EQ(kernel.tapMac, tap.mac);
+  EXPECT_EQ(out.accepted.mac, tap.mac);
+  EXPECT_EQ(out.rollbacks, 1u);
+  EXPECT_NE(out.error.find("MAC change on tvf0 to 02:00:c6:12:00:99 refused"), std::string::npos) << out.error;
+  ASSERT_EQ(kernel.calls.size(), 1u);  // no backend was touched
+  EXPECT_EQ(kernel.calls[0], "tap.setMac 02:00:c6:12:00:02");
+}
+
+TEST_F(TapMirrorIntentTest, AnEventOlderThanTheTapsMacIsNoChange) {
+  LinkInfo stale = tap;
+  stale.mac = *MacAddress::parse("d6:43:ef:2a:3e:7b");  // the TAP as created, before tvf set its MAC
+  kernel.tapMac = tap.mac;
+  kernel.calls.clear();
+  auto out = mirror.forward(tap, stale, targets());
+  EXPECT_EQ(out.rollbacks, 0u);
+  EXPECT_TRUE(out.error.empty()) << out.error;
+  EXPECT_EQ(out.accepted.mac, tap.mac);
+  EXPECT_TRUE(kernel.calls.empty());
+}
+
+TEST_F(TapMirrorIntentTest, KeepPutsABackendBackToTheTapsState) {
+  tap.mtu = 9000;
+  tap.promiscuity = 1;
+  kernel.links[5].caps.maxMtu = 9000;
+  LinkInfo vf = kernel.links[5].info;  // mtu 1500, up, not promisc
+  vf.up = false;
+  auto kept = mirror.keep(tap, vf);
+  EXPECT_TRUE(kept.error.empty()) << kept.error;
+  EXPECT_EQ(kept.restored.size(), 3u);
+  EXPECT_EQ(kernel.links[5].info.mtu, 9000u);
+  EXPECT_TRUE(kernel.links[5].info.promisc);
+  EXPECT_TRUE(kernel.links[5].info.up);
+  // Already right: nothing is done.
+  kernel.calls.clear();
+  kept = mirror.keep(tap, kernel.links[5].info);
+  EXPECT_TRUE(kept.restored.empty());
+  EXPECT_TRUE(kernel.calls.empty());
+}
+
+TEST_F(TapMirrorIntentTest, KeepReportsARefusal) {
+  tap.mtu = 9000;
+  kernel.failAlways("setMtu", 5, ERANGE);
+  auto kept = mirror.keep(tap, kernel.links[5].info);
+  EXPECT_NE(kept.error.find("vf0 changed behind tvf's back (mtu 1500), and refused mtu 9000"), std::string::npos)
+      << kept.error;
+}
+
+}  // namespace
+}  // namespace tvf

@@ -118,5 +118,14 @@ TEST(PathFrames, UnsolicitedNaHasAValidChecksum) {
   EXPECT_EQ(icmpv6Checksum(ip, allNodes, &f[54], 32), 0);
 }
 
+TEST(PathFrames, UnsolicitedNaCarriesTheRouterFlagWhenAsked) {
+  const auto mac = *MacAddress::parse("02:00:c6:12:00:02");
+  const Ipv6 ip = {0xfd, 0, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  const auto f = unsolicitedNa(mac, ip, true);
+  EXPECT_EQ(f[58], 0xa0);  // router + override, not solicited
+  const Ipv6 allNodes = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(icmpv6Checksum(ip, allNodes, &f[54], 32), 0);
+}
+
 }  // namespace
 }  // namespace tvf

@@ -1,0 +1,246 @@
+// Issue 11, kinds 2-4, as a new user meets them:
+// - kind 2: what tvf0 shows is the operator's intent plus what both paths
+//   can do (ethtool -K on tvf0 kept across switches, a MAC change refused
+//   and put back, promiscuity held by a counter reaching the backends);
+// - kind 3: a claimed backend's MTU, up and promisc are invariants tvf keeps
+//   when someone changes them behind its back;
+// - kind 4: announcements as complete as the kernel's own (the NA's Router
+//   flag, GARPs for upper devices stacked on tvf0).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <regex>
+#include <string>
+
+#include "Topology.hpp"
+
+namespace tvf::it {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+
+std::string feature(const std::string& ethtoolK, const std::string& name) {
+  std::smatch m;
+  std::regex re("(^|\\n)\\s*" + name + ": (on|off)");
+  return std::regex_search(ethtoolK, m, re) ? m[2].str() : "?";
+}
+
+class OperatorIntent : public TopologyTest {
+ protected:
+  OperatorIntent() { makeInSetUp_ = false; }  // some tests want a jumbo topology
+  bool guestShows(const std::string& cmd, const std::string& needle) {
+    return Topology::waitFor([&] { return contains(topo->inGuest(cmd).out, needle); }, 10s);
+  }
+  bool guestLacks(const std::string& cmd, const std::string& needle) {
+    return Topology::waitFor([&] { return !contains(topo->inGuest(cmd).out, needle); }, 10s);
+  }
+  std::string tso() { return feature(topo->inGuest("ethtool -k tvf0").out, "tcp-segmentation-offload"); }
+  void attachVf() {
+    topo->addVf("vf0");
+    ASSERT_TRUE(topo->waitForState("active", "vf"));
+  }
+  // Starts `cmd` in the guest in the background; returns its pid.
+  int background(const std::string& cmd) {
+    auto r = topo->inGuest(cmd + " >/dev/null 2>&1 & echo $!");
+    return std::atoi(r.out.c_str());
+  }
+};
+
+// ---- kind 2 ------------------------------------------------------------------
+
+TEST_F(OperatorIntent, EthtoolOffOnTvf0SurvivesSwitchesAndCapabilityChanges) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(tso(), "on");
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tso off").status, 0);
+  ASSERT_EQ(tso(), "off");
+  // A switch to the synthetic and back.
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  EXPECT_EQ(tso(), "off") << "after detach";
+  ASSERT_EQ(topo->tvfctl("attach tvf0").status, 0);
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_EQ(tso(), "off") << "after attach";
+  // A VF capability change and its undo recompute the intersection.
+  ASSERT_EQ(topo->inGuest("ethtool -K vf0 tx off").status, 0);
+  EXPECT_TRUE(guestShows("ethtool -k tvf0", "tx-checksumming: off"));
+  ASSERT_EQ(topo->inGuest("ethtool -K vf0 tx on").status, 0);
+  EXPECT_TRUE(guestShows("ethtool -k tvf0", "tx-checksumming: on"));
+  EXPECT_EQ(tso(), "off") << "after a capability change";
+  // The operator turns it on again: that too is kept.
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tso on").status, 0);
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_EQ(tso(), "on") << "after the operator turned it on and the VF left";
+}
+
+TEST_F(OperatorIntent, ChecksumOffOnTvf0SurvivesTheVfLeaving) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tx off").status, 0);
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_EQ(feature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
+  attachVf();
+  EXPECT_EQ(feature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
+}
+
+TEST_F(OperatorIntent, MacChangeOnTvf0IsRefusedAndPutBack) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  const std::string mac = "02:00:c6:12:00:02";
+  ASSERT_TRUE(contains(topo->inGuest("ip -o link show tvf0").out, mac));
+  topo->inGuest("ip link set tvf0 address 02:00:c6:12:00:99");
+  EXPECT_TRUE(guestShows("ip -o link show tvf0", mac)) << topo->inGuest("ip -o link show tvf0").out;
+  EXPECT_TRUE(contains(topo->inGuest("ip -o link show vf0").out, mac));
+  EXPECT_TRUE(contains(topo->inGuest("ip -o link show eth0").out, mac));
+  EXPECT_TRUE(Topology::waitFor([&] { return contains(topo->tvfdLog(), "MAC change on tvf0 to 02:00:c6:12:00:99 refused"); }, 10s))
+      << topo->tvfdLog();
+  auto s = topo->status();
+  EXPECT_TRUE(contains(s["last_error"].get<std::string>(), "02:00:c6:12:00:99")) << s["last_error"];
+  EXPECT_EQ(s["state"], "active");
+  auto ping = topo->inGuest("ping -c 5 -i 0.05 -W 1 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+}
+
+TEST_F(OperatorIntent, TcpdumpOnTvf0MakesBothBackendsPromiscuous) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_FALSE(contains(topo->inGuest("ip -o link show vf0").out, "PROMISC"));
+  const int pid = background("timeout 60 tcpdump -i tvf0 -w /dev/null");
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(guestShows("ip -d link show tvf0", "promiscuity 1"));
+  EXPECT_TRUE(guestShows("ip -o link show vf0", "PROMISC"));
+  EXPECT_TRUE(guestShows("ip -o link show eth0", "PROMISC"));
+  ::kill(pid, SIGTERM);
+  EXPECT_TRUE(guestShows("ip -d link show tvf0", "promiscuity 0"));
+  EXPECT_TRUE(guestLacks("ip -o link show vf0", "PROMISC"));
+  EXPECT_TRUE(guestLacks("ip -o link show eth0", "PROMISC"));
+}
+
+// ---- kind 3 ------------------------------------------------------------------
+
+class BackendInvariant : public OperatorIntent {
+ protected:
+  void jumbo() {
+    make(9000);
+    ASSERT_TRUE(topo->startTvfd());
+    attachVf();
+    ASSERT_EQ(topo->inGuest("ip link set tvf0 mtu 9000").status, 0);
+    ASSERT_TRUE(guestShows("ip -o link show vf0", "mtu 9000"));
+    ASSERT_TRUE(guestShows("ip -o link show eth0", "mtu 9000"));
+  }
+  std::string jumboPing() { return topo->inGuest("ping -M do -s 8972 -c 5 -i 0.05 -W 1 198.18.0.1").out; }
+};
+
+TEST_F(BackendInvariant, VfMtuLoweredBehindTvfsBackIsPutBack) {
+  jumbo();
+  ASSERT_EQ(topo->inGuest("ip link set vf0 mtu 1500").status, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(guestShows("ip -o link show vf0", "mtu 9000"));
+  std::fprintf(stderr, "vf0's mtu put back in %lld ms\n",
+               static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - t0).count()));
+  const auto ping = jumboPing();
+  EXPECT_TRUE(contains(ping, " 0% packet loss")) << ping;
+  EXPECT_EQ(topo->status()["active"], "vf");
+}
+
+TEST_F(BackendInvariant, SyntheticMtuLoweredIsPutBack) {
+  jumbo();
+  ASSERT_EQ(topo->inGuest("ip link set eth0 mtu 1500").status, 0);
+  EXPECT_TRUE(guestShows("ip -o link show eth0", "mtu 9000"));
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  const auto ping = jumboPing();
+  EXPECT_TRUE(contains(ping, " 0% packet loss")) << ping;
+}
+
+TEST_F(BackendInvariant, VfSetDownIsBroughtBackUpAndTakesTxAgain) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ip link set vf0 down").status, 0);
+  EXPECT_TRUE(guestShows("ip -o link show vf0", "state UP"));
+  EXPECT_TRUE(topo->waitForState("active", "vf"));
+  auto ping = topo->inGuest("ping -c 5 -i 0.05 -W 1 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+}
+
+TEST_F(BackendInvariant, VfPromiscTurnedOffWhileTcpdumpRunsIsPutBack) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  const int pid = background("timeout 60 tcpdump -i tvf0 -w /dev/null");
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(guestShows("ip -o link show vf0", "PROMISC"));
+  ASSERT_EQ(topo->inGuest("ip link set vf0 promisc off").status, 0);
+  // Put back: shows PROMISC again (and still does a moment later).
+  EXPECT_TRUE(guestShows("ip -o link show vf0", "PROMISC"));
+  ::kill(pid, SIGTERM);
+  EXPECT_TRUE(guestLacks("ip -o link show vf0", "PROMISC"));
+}
+
+TEST_F(BackendInvariant, AllmultiTurnedOnOnTheSyntheticIsPutBack) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ip link set eth0 allmulticast on").status, 0);
+  EXPECT_TRUE(guestLacks("ip -o link show eth0", "ALLMULTI"));
+  EXPECT_TRUE(contains(topo->tvfdLog(), "eth0 changed behind tvf's back (allmulti on)")) << topo->tvfdLog();
+}
+
+// ---- kind 4 ------------------------------------------------------------------
+
+TEST_F(OperatorIntent, NaAfterASwitchKeepsTheRouterFlag) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.all.forwarding=1").status, 0);
+  attachVf();
+  auto neigh = [&] { return topo->inHost("ip -6 neigh show fd00:18::2").out; };
+  // The host learns tvf0's address from the kernel's own (solicited) NA: router.
+  auto ping = topo->inHost("ping -6 -c 3 -i 0.1 -W 1 fd00:18::2");
+  ASSERT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+  ASSERT_TRUE(contains(neigh(), "router")) << neigh();
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  ASSERT_TRUE(Topology::waitFor(
+      [&] { return std::regex_search(topo->tvfdLog(), std::regex("announced[^\n]* on synthetic")); }, 5s));
+  EXPECT_TRUE(contains(neigh(), "router")) << neigh();
+  ASSERT_EQ(topo->tvfctl("attach tvf0").status, 0);
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_TRUE(contains(neigh(), "router")) << neigh();
+}
+
+TEST_F(OperatorIntent, MacvlanOnTvf0IsAnnouncedOnASwitch) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  const std::string mvMac = "02:00:c6:12:00:33";
+  // No IPv6 on mv0: its own MLD reports and router solicitations, sent at
+  // random moments after it comes up, would teach the bridge too.
+  ASSERT_EQ(topo->inGuest("ip link add mv0 link tvf0 address " + mvMac +
+                          " type macvlan mode bridge && sysctl -qw net.ipv6.conf.mv0.disable_ipv6=1 && "
+                          "ip addr add 198.18.0.3/24 dev mv0 && ip link set mv0 up").status, 0);
+  auto fdbPort = [&] {
+    auto out = topo->inHost("bridge fdb show br br0 | grep -i \"" + mvMac + "\" | grep -v permanent").out;
+    std::smatch m;
+    return std::regex_search(out, m, std::regex("dev (\\S+)")) ? m[1].str() : std::string();
+  };
+  topo->inGuest("ping -I mv0 -c 2 -i 0.1 -W 1 198.18.0.1");
+  ASSERT_TRUE(Topology::waitFor([&] { return fdbPort() == "hvf0"; }, 5s)) << fdbPort();
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(topo->tvfctl("detach tvf0").status, 0);
+  EXPECT_TRUE(Topology::waitFor([&] { return fdbPort() == "hsyn"; }, 3s)) << fdbPort();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "the macvlan's MAC moved to the synthetic's port %lld ms after detach began\n",
+               static_cast<long long>(ms));
+  EXPECT_LT(ms, 1000);
+  EXPECT_TRUE(contains(topo->tvfdLog(), "upper mv0 (02:00:c6:12:00:33)")) << "the announcement names the upper device";
+}
+
+}  // namespace
+}  // namespace tvf::it

@@ -1,0 +1,52 @@
+// The operator's offload choices on tvf0 (src/TapOffloadIntent): what went
+// off between two of tvf's TUNSETOFFLOADs is the operator's, and is cleared
+// again after the next; what the operator turns on again is forgotten.
+#include <gtest/gtest.h>
+
+#include "src/TapOffloadIntent.hpp"
+
+namespace tvf {
+namespace {
+
+constexpr std::uint32_t kTso = 1u << 16, kCsum = 1u << 3, kSg = 1u << 0;
+
+TEST(OffloadIntent, NothingToCompareWithTheFirstTime) {
+  OffloadIntent intent;
+  intent.observe({kSg});
+  EXPECT_TRUE(intent.toClear({kSg | kTso | kCsum}).empty());
+}
+
+TEST(OffloadIntent, WhatTheOperatorTurnedOffIsClearedAfterEveryRewrite) {
+  OffloadIntent intent;
+  intent.applied({kSg | kTso | kCsum, 0});
+  intent.observe({kSg | kCsum, 0});  // ethtool -K tvf0 tso off
+  // TUNSETOFFLOAD put TSO back: it is to be cleared.
+  EXPECT_EQ(intent.toClear({kSg | kTso | kCsum, 0}), (FeatureWords{kTso, 0}));
+  intent.applied({kSg | kCsum, 0});
+  // A later rewrite that drops checksumming (the VF lost it) is tvf's, not the operator's.
+  intent.observe({kSg | kCsum, 0});
+  intent.applied({kSg, 0});
+  intent.observe({kSg, 0});
+  EXPECT_EQ(intent.toClear({kSg | kTso | kCsum, 0}), (FeatureWords{kTso, 0}));
+  EXPECT_TRUE(intent.toClear({kSg | kCsum, 0}).empty()) << "nothing to clear when TSO is off already";
+}
+
+TEST(OffloadIntent, WhatTheOperatorTurnsOnAgainIsForgotten) {
+  OffloadIntent intent;
+  intent.applied({kSg | kTso});
+  intent.observe({kSg});
+  intent.applied({kSg});
+  intent.observe({kSg | kTso});  // ethtool -K tvf0 tso on
+  EXPECT_TRUE(intent.toClear({kSg | kTso}).empty());
+  EXPECT_EQ(intent.operatorOff(), (FeatureWords{0}));
+}
+
+TEST(OffloadIntent, BitsInLaterWordsCount) {
+  OffloadIntent intent;
+  intent.applied({kSg, 1u << 5});
+  intent.observe({kSg, 0});
+  EXPECT_EQ(intent.toClear({kSg, 1u << 5}), (FeatureWords{0, 1u << 5}));
+}
+
+}  // namespace
+}  // namespace tvf
