@@ -12,8 +12,9 @@ nlohmann::json countersJson(const PathCounters& c) {
           {"tx_bytes", c.txBytes},     {"rx_dropped", c.rxDropped}, {"tx_dropped", c.txDropped}};
 }
 
-// Prometheus label values escape backslash, quote and newline.
-std::string label(const std::string& v) {
+}  // namespace
+
+std::string prometheusLabel(const std::string& v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') out += '\\';
@@ -25,8 +26,6 @@ std::string label(const std::string& v) {
   }
   return out;
 }
-
-}  // namespace
 
 nlohmann::json pairStatusJson(const PairStatus& s) {
   nlohmann::json j;
@@ -107,34 +106,34 @@ std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats&
   for (const auto& f : fields) {
     family(f.name, "counter", f.help);
     for (const auto& p : pairs) {
-      o << f.name << "{pair=\"" << label(p.name) << "\",path=\"synthetic\"} " << p.syntheticCounters.*f.member << "\n";
-      o << f.name << "{pair=\"" << label(p.name) << "\",path=\"vf\"} " << p.vfCounters.*f.member << "\n";
+      o << f.name << "{pair=\"" << prometheusLabel(p.name) << "\",path=\"synthetic\"} " << p.syntheticCounters.*f.member << "\n";
+      o << f.name << "{pair=\"" << prometheusLabel(p.name) << "\",path=\"vf\"} " << p.vfCounters.*f.member << "\n";
     }
   }
   family("tvf_switches_total", "counter", "Datapath switches between synthetic and VF.");
-  for (const auto& p : pairs) o << "tvf_switches_total{pair=\"" << label(p.name) << "\"} " << p.switches << "\n";
+  for (const auto& p : pairs) o << "tvf_switches_total{pair=\"" << prometheusLabel(p.name) << "\"} " << p.switches << "\n";
   family("tvf_attach_failures_total", "counter", "VF attaches that failed.");
-  for (const auto& p : pairs) o << "tvf_attach_failures_total{pair=\"" << label(p.name) << "\"} " << p.attachFailures << "\n";
+  for (const auto& p : pairs) o << "tvf_attach_failures_total{pair=\"" << prometheusLabel(p.name) << "\"} " << p.attachFailures << "\n";
   family("tvf_illegal_transitions_total", "counter", "Events that had no transition in the pair's state.");
-  for (const auto& p : pairs) o << "tvf_illegal_transitions_total{pair=\"" << label(p.name) << "\"} " << p.illegalTransitions << "\n";
+  for (const auto& p : pairs) o << "tvf_illegal_transitions_total{pair=\"" << prometheusLabel(p.name) << "\"} " << p.illegalTransitions << "\n";
   family("tvf_control_op_rollbacks_total", "counter", "TAP control operations refused by a backend and rolled back.");
-  for (const auto& p : pairs) o << "tvf_control_op_rollbacks_total{pair=\"" << label(p.name) << "\"} " << p.controlOpRollbacks << "\n";
+  for (const auto& p : pairs) o << "tvf_control_op_rollbacks_total{pair=\"" << prometheusLabel(p.name) << "\"} " << p.controlOpRollbacks << "\n";
   family("tvf_pair_state", "gauge", "1 for the pair's current lifecycle state.");
   for (const auto& p : pairs) {
     for (PairState s : {PairState::NoVf, PairState::Waiting, PairState::Attaching, PairState::Active,
                         PairState::Detaching, PairState::Failed}) {
-      o << "tvf_pair_state{pair=\"" << label(p.name) << "\",state=\"" << stateName(s) << "\"} "
+      o << "tvf_pair_state{pair=\"" << prometheusLabel(p.name) << "\",state=\"" << stateName(s) << "\"} "
         << (p.state == s ? 1 : 0) << "\n";
     }
   }
   family("tvf_active_path", "gauge", "1 for the path TX uses now.");
   for (const auto& p : pairs) {
-    o << "tvf_active_path{pair=\"" << label(p.name) << "\",path=\"synthetic\"} " << (p.active == PathKind::Synthetic) << "\n";
-    o << "tvf_active_path{pair=\"" << label(p.name) << "\",path=\"vf\"} " << (p.active == PathKind::Vf) << "\n";
+    o << "tvf_active_path{pair=\"" << prometheusLabel(p.name) << "\",path=\"synthetic\"} " << (p.active == PathKind::Synthetic) << "\n";
+    o << "tvf_active_path{pair=\"" << prometheusLabel(p.name) << "\",path=\"vf\"} " << (p.active == PathKind::Vf) << "\n";
   }
   family("tvf_last_switch_timestamp_seconds", "gauge", "Unix time of the last datapath switch (0: none).");
   for (const auto& p : pairs)
-    o << "tvf_last_switch_timestamp_seconds{pair=\"" << label(p.name) << "\"} "
+    o << "tvf_last_switch_timestamp_seconds{pair=\"" << prometheusLabel(p.name) << "\"} "
       << fmt::format("{:.3f}", static_cast<double>(p.lastSwitchUnixMs) / 1000.0) << "\n";
   family("tvf_netlink_events_total", "counter", "Link events received from netlink.");
   o << "tvf_netlink_events_total " << stats.netlinkEvents << "\n";
@@ -156,7 +155,7 @@ std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats&
   o << "tvf_control_clients_refused_total " << stats.controlClientsRefused << "\n";
   family("tvf_pair_switches_to_total", "counter", "Datapath switches by the path TX moved to.");
   for (const auto& s : stats.switchesTo)
-    o << "tvf_pair_switches_to_total{pair=\"" << label(s.pair) << "\",path=\"" << s.path << "\"} " << s.count << "\n";
+    o << "tvf_pair_switches_to_total{pair=\"" << prometheusLabel(s.pair) << "\",path=\"" << s.path << "\"} " << s.count << "\n";
   return o.str();
 }
 

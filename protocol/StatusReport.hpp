@@ -30,6 +30,9 @@ struct DaemonStats {
   std::vector<SwitchesTo> switchesTo;
 };
 
+// A Prometheus label value: backslash, quote and newline escaped.
+std::string prometheusLabel(const std::string& v);
+
 nlohmann::json pairStatusJson(const PairStatus& s);
 nlohmann::json statusJson(const std::vector<PairStatus>& pairs, const DaemonStats& stats);
 std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats& stats);

@@ -1,5 +1,7 @@
 #include "protocol/SwitchTimelineReport.hpp"
 
+#include "protocol/StatusReport.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
@@ -8,21 +10,6 @@
 
 namespace tvf {
 
-namespace {
-// A Prometheus label value: backslash, quote and newline escaped.
-std::string label(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-}  // namespace
 
 nlohmann::json timelineReply(const std::vector<NamedTimeline>& pairs, const nlohmann::json& after) {
   nlohmann::json out = nlohmann::json::object();
@@ -43,7 +30,7 @@ std::string timelineMetrics(const std::vector<NamedTimeline>& pairs) {
     << "# TYPE tvf_switches_by_reason_total counter\n";
   for (const auto& [name, t] : pairs)
     for (std::size_t i = 0; i < kSwitchReasonCount; ++i)
-      o << "tvf_switches_by_reason_total{pair=\"" << label(name) << "\",reason=\""
+      o << "tvf_switches_by_reason_total{pair=\"" << prometheusLabel(name) << "\",reason=\""
         << switchReasonName(static_cast<SwitchReason>(i)) << "\"} " << t->countsByReason()[i] << "\n";
   return o.str();
 }
