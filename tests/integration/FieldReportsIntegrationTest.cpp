@@ -91,6 +91,11 @@ class FieldReports : public TopologyTest {
   // teach the host's bridge where tvf0's MAC is now, as the existing tests
   // do), then the host's, each answered exactly once.
   void expectOneReplyEach(const std::string& what) {
+    // A re-created veth's port on the host's bridge forwards only once the
+    // bridge enables it (linkwatch, on its own time): wait for the path to
+    // answer once, then count.
+    EXPECT_TRUE(Topology::waitFor([&] { return topo->inGuest("ping -c 1 -W 1 198.18.0.1").status == 0; }, 10s))
+        << what << ": no answer through tvf0";
     auto out = topo->inGuest("ping -c 5 -i 0.05 -W 2 198.18.0.1");
     EXPECT_TRUE(contains(out.out, " 0% packet loss")) << what << ": " << out.out;
     auto in = topo->inHost("ping -c 10 -i 0.05 -W 1 198.18.0.2");
