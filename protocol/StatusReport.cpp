@@ -191,7 +191,7 @@ std::string statusTable(const nlohmann::json& status) {
       o << "\n";
     }
   }
-  if (status.contains("hardware")) o << "datapath: " << status["hardware"].get<std::string>() << "\n";
+  if (status.contains("hardware")) o << "hardware: " << status["hardware"].get<std::string>() << "\n";
   o << "(* = held by a planned detach; tvfctl attach PAIR ends it)\n";
   return o.str();
 }
