@@ -32,7 +32,7 @@ run() {
   # others, makes the process exit non-zero.
   export ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1"
   export UBSAN_OPTIONS="log_path=$logs/ubsan:print_stacktrace=1:halt_on_error=1"
-  export TSAN_OPTIONS="log_path=$logs/tsan:second_deadlock_stack=1:history_size=4"
+  export TSAN_OPTIONS="log_path=$logs/tsan:second_deadlock_stack=1:history_size=4:suppressions=$PWD/scripts/tsan.supp"
   local launcher=() status=0
   if [[ $kind == tsan ]]; then
     # TSan's shadow memory wants the classic layout; without ASLR it never

@@ -32,7 +32,7 @@ Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::start(const Listen
   });
   MetricsHttpServer* raw = self.get();
   http.Get("/metrics", [raw](const httplib::Request&, httplib::Response& res) {
-    auto text = raw->snapshot_.load(std::memory_order_acquire);
+    auto text = raw->latest();
     if (!text) {
       res.status = 503;
       res.set_content("tvfd has not published metrics yet\n", "text/plain");
@@ -74,7 +74,16 @@ MetricsHttpServer::~MetricsHttpServer() {
 }
 
 void MetricsHttpServer::publish(std::string exposition) {
-  snapshot_.store(std::make_shared<const std::string>(std::move(exposition)), std::memory_order_release);
+  auto next = std::make_shared<const std::string>(std::move(exposition));
+  std::lock_guard lock(snapshotLock_);
+  snapshot_.swap(next);
+  // `next` (the old snapshot) is released after the lock, by whichever of
+  // this thread or a scrape in flight holds it last.
+}
+
+std::shared_ptr<const std::string> MetricsHttpServer::latest() const {
+  std::lock_guard lock(snapshotLock_);
+  return snapshot_;
 }
 
 }  // namespace tvf
