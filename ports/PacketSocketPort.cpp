@@ -40,14 +40,19 @@ Result<PortPtr> PacketSocketPort::open(int ifindex, const PacketPortOptions& opt
   const unsigned reserve = kVlanReserve;
   if (::setsockopt(raw, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof reserve) < 0)
     return sockError("PACKET_RESERVE", ifindex);
+  const std::uint32_t perBlock = opts.frameSize ? opts.blockSize / opts.frameSize : 0;
+  if (perBlock == 0 || opts.ringFrames == 0 || opts.ringFrames % perBlock != 0) {
+    errno = EINVAL;
+    return sockError("RX ring geometry", ifindex);
+  }
   tpacket_req req{};
-  req.tp_block_size = opts.frameSize;
-  req.tp_block_nr = opts.ringFrames;
+  req.tp_block_size = opts.blockSize;
+  req.tp_block_nr = opts.ringFrames / perBlock;
   req.tp_frame_size = opts.frameSize;
   req.tp_frame_nr = opts.ringFrames;
   if (::setsockopt(raw, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0)
     return sockError("PACKET_RX_RING", ifindex);
-  const std::size_t bytes = std::size_t(opts.frameSize) * opts.ringFrames;
+  const std::size_t bytes = std::size_t(opts.blockSize) * req.tp_block_nr;
   void* ring = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED | MAP_POPULATE, raw, 0);
   if (ring == MAP_FAILED) ring = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, raw, 0);
   if (ring == MAP_FAILED) return sockError("mmap rx ring", ifindex);
@@ -85,14 +90,14 @@ int PacketSocketPort::pendingError() noexcept {
 }
 
 bool PacketSocketPort::framesWaiting() const noexcept {
-  const auto* hdr = reinterpret_cast<const tpacket2_hdr*>(ring_ + std::size_t(next_) * opts_.frameSize);
+  const auto* hdr = reinterpret_cast<const tpacket2_hdr*>(slot(next_));
   return __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER;
 }
 
 int PacketSocketPort::receiveBatch(FrameSink& sink, int budget) noexcept {
   int delivered = 0;
   while (delivered < budget) {
-    auto* hdr = reinterpret_cast<tpacket2_hdr*>(ring_ + std::size_t(next_) * opts_.frameSize);
+    auto* hdr = reinterpret_cast<tpacket2_hdr*>(slot(next_));
     const std::uint32_t status = __atomic_load_n(&hdr->tp_status, __ATOMIC_ACQUIRE);
     if (!(status & TP_STATUS_USER)) break;
     std::uint8_t* mac = reinterpret_cast<std::uint8_t*>(hdr) + hdr->tp_mac;

@@ -84,7 +84,13 @@ TEST_F(Operations, PlannedMigrationLosesNoDatagram) {
   ASSERT_TRUE(topo->startTvfd());
   topo->addVf("vf0");
   ASSERT_TRUE(topo->waitForState("active", "vf"));
-  const long pps = 20000;
+  // The user datapath streams at half the rate: the sender paces per
+  // millisecond and, after a stall of the shared CPUs, catches up in one
+  // burst; at 20,000/s a stall over 12 ms overflows the user datapath's
+  // 240-frame RX ring (seen in CI: a 7 ms stall with the earlier 128
+  // slots lost 4). That is the datapath's burst capacity, which bench/
+  // measures; this test is of the switch.
+  const long pps = datapathMode() == "user" ? 10000 : 20000;
   const double secs = 6;
   auto s = stream(pps, secs, [&] {
     std::this_thread::sleep_for(1000ms);

@@ -25,30 +25,6 @@ namespace {
 
 constexpr const char* kMac = "02:00:c6:12:00:02";  // topology.sh's MAC of eth0 and the VFs
 
-// Moves the calling thread into a namespace for its lifetime: the TAP is
-// created, ifindexes are resolved and the DEVMAP is written (it resolves
-// ifindexes in the writer's namespace) in the guest's.
-class NetnsGuard {
- public:
-  explicit NetnsGuard(const std::string& name)
-      : home_(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) {
-    const int target = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
-    ok_ = home_ >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0;
-    if (target >= 0) ::close(target);
-  }
-  ~NetnsGuard() {
-    if (home_ >= 0) {
-      if (ok_) (void)::setns(home_, CLONE_NEWNET);
-      ::close(home_);
-    }
-  }
-  bool ok() const { return ok_; }
-
- private:
-  int home_;
-  bool ok_ = false;
-};
-
 std::uint64_t sysfsCounter(const Topology& t, const std::string& dev, const std::string& name) {
   auto r = t.inGuest("cat /sys/class/net/" + dev + "/statistics/" + name);
   return r.status == 0 ? std::stoull(r.out) : 0;

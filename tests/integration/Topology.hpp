@@ -3,6 +3,8 @@
 // named namespaces and deletes them in its destructor, also on failure.
 #pragma once
 
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -90,6 +92,30 @@ class Topology {
 
 // The fixture every integration test uses: a fresh topology per test (or
 // one the test makes with make()), and tvfd's log printed when it failed.
+// Moves the calling thread into a network namespace (by its name under
+// /run/netns) for the guard's lifetime, then back: for tests that open
+// devices or sockets themselves in a topology's namespace.
+class NetnsGuard {
+ public:
+  explicit NetnsGuard(const std::string& name)
+      : home_(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) {
+    const int target = ::open(("/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+    ok_ = home_ >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0;
+    if (target >= 0) ::close(target);
+  }
+  ~NetnsGuard() {
+    if (home_ >= 0) {
+      if (ok_) (void)::setns(home_, CLONE_NEWNET);
+      ::close(home_);
+    }
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  int home_;
+  bool ok_ = false;
+};
+
 class TopologyTest : public ::testing::Test {
  protected:
   void SetUp() override {
