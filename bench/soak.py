@@ -14,8 +14,8 @@ active, holds HOLD_MS, unplugs it and waits for novf. It prints:
       unplug   from the unplug until 50 ms after status showed novf,
       other    the rest;
   - attach time (plug -> status shows state active with this VF) and switch
-    time (plug -> TX on the VF; a fresh VF's TX waits the 100 ms takeover
-    delay after its carrier): median, p99, max;
+    time (plug -> TX on the VF; a fresh VF's TX waits, after its carrier,
+    until a neighbour answers an ARP request through it): median, p99, max;
   - tvfd's fds and RSS at the start and the end, and the RSS slope per cycle.
 Absolute figures; the kernel-only path loses nothing here by construction.
 
@@ -357,7 +357,7 @@ def main():
               % (k, n, cycles, m, m * 1000.0 / PPS))
     print("  attach (plug -> state active) ms: median %.0f, p99 %.0f, max %.0f (attach_wait %d)"
           % (statistics.median(attach_ms), pct(attach_ms, 0.99), max(attach_ms), ATTACH_WAIT_MS))
-    print("  switch (plug -> TX on the VF) ms: median %.0f, p99 %.0f, max %.0f (+ the 100 ms VF takeover delay)"
+    print("  switch (plug -> TX on the VF) ms: median %.0f, p99 %.0f, max %.0f (includes the path proof)"
           % (statistics.median(tx_ms), pct(tx_ms, 0.99), max(tx_ms)))
     # Run-queue waits: how long each tvfd thread was runnable but not running
     # (a SCHED_FIFO worker keeps SCHED_OTHER threads off its CPU).

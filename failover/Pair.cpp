@@ -8,6 +8,9 @@ namespace tvf {
 
 namespace {
 constexpr std::chrono::milliseconds kVfTakeoverDelay{100};
+// How long TX waits for the prover's proof before it moves to a fresh VF
+// anyway (a network where no neighbour answers must still get its VF).
+constexpr std::chrono::milliseconds kPathProofLimit{1000};
 bool isVanishError(int code) { return code == ENODEV || code == ENXIO; }
 std::int64_t unixMillisNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -264,9 +267,34 @@ void Pair::onTick() {
     case DeadlineKind::AttachWait: dispatch(PairEvent::AttachWaitElapsed); break;
     case DeadlineKind::Drain: dispatch(PairEvent::DrainElapsed); break;
     case DeadlineKind::CarrierUp:
+      if (proving_)
+        log_->warn("{}: no neighbour answered through VF {} within {} ms; TX moves to it anyway", config_->name,
+                   vf_ ? vf_->ifname : "?", kPathProofLimit.count());
+      stopProof();
       if (state_ == PairState::Active && txPath_ == PathKind::Synthetic) dispatch(PairEvent::VfCarrierRestored);
       break;
   }
+}
+
+void Pair::onPathProven(std::uint64_t generation) {
+  owner_.check();
+  if (!proving_ || generation != generation_ || !deadline_ || deadline_->kind != DeadlineKind::CarrierUp ||
+      deadline_->generation != generation)
+    return;
+  const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deps_.clock.now() - (deadline_->at - kPathProofLimit));
+  deadline_.reset();
+  stopProof();
+  if (state_ != PairState::Active || txPath_ != PathKind::Synthetic) return;
+  log_->info("{}: a neighbour answered through VF {} after {} ms", config_->name, vf_ ? vf_->ifname : "?",
+             waited.count());
+  dispatch(PairEvent::VfCarrierRestored);
+}
+
+void Pair::stopProof() {
+  if (!proving_) return;
+  proving_ = false;
+  if (deps_.prover) deps_.prover->stopProof();
 }
 
 // ---- the engine ---------------------------------------------------------------
@@ -425,9 +453,19 @@ void Pair::execute(PairAction action) {
       offerCandidate();
       break;
     case PairAction::StartCarrierWait: {
-      // A VF that carried TX before waits carrier_up_delay; a fresh one only
-      // the takeover delay (hv_netvsc's VF_TAKEOVER_INT): its link and the
-      // switch port behind it come up in the same instant, not in order.
+      // A VF that carried TX before waits carrier_up_delay. A fresh one
+      // waits until the prover has seen a neighbour answer through it (the
+      // switch port behind a new VF may still be disabled when the VF's own
+      // carrier is up), at most kPathProofLimit; with nothing to prove it
+      // with, the takeover delay (hv_netvsc's VF_TAKEOVER_INT).
+      if (!vfHadTx_ && vf_ && config_->carrierUpDelay.count() > 0 && deps_.prover &&
+          deps_.prover->startProof(*vf_, generation_)) {
+        proving_ = true;
+        log_->info("{}: VF {} has carrier; TX moves to it once a neighbour answers through it (at most {} ms)",
+                   config_->name, vf_->ifname, kPathProofLimit.count());
+        deadline_ = Deadline{deps_.clock.now() + kPathProofLimit, DeadlineKind::CarrierUp, generation_};
+        break;
+      }
       const auto delay = vfHadTx_ ? config_->carrierUpDelay : std::min(kVfTakeoverDelay, config_->carrierUpDelay);
       if (delay.count() == 0) {
         queue_.push_back(PairEvent::VfCarrierRestored);
@@ -440,6 +478,7 @@ void Pair::execute(PairAction action) {
     }
     case PairAction::CancelCarrierWait:
       if (deadline_ && deadline_->kind == DeadlineKind::CarrierUp) deadline_.reset();
+      stopProof();
       break;
   }
 }

@@ -45,6 +45,8 @@ struct PairDeps {
   Datapath& datapath;
   const Clock& clock;
   EventBus& bus;
+  // Optional: without it a fresh VF gets TX after the fixed takeover delay.
+  PathProver* prover = nullptr;
 };
 
 class Pair {
@@ -90,6 +92,10 @@ class Pair {
   void onPortError(std::uint64_t generation, int err);
   // Every worker stopped using the VF port; its final counters.
   void onVfPortRetired(const PathCounters& finalCounters);
+  // The prover saw the path behind the VF of `generation` answer: TX moves
+  // to it now instead of at the proof's time limit. Ignored when it is
+  // about an older VF or TX is no longer waiting for this one.
+  void onPathProven(std::uint64_t generation);
 
   // tvfctl detach: TX to the synthetic, announce, drain, retire, hold.
   void plannedDetach();
@@ -135,6 +141,7 @@ class Pair {
   void rollbackAttach();
   void switchTx(PathKind path);
   void offerCandidate();
+  void stopProof();
   void updateCarrier();
   bool vfUsable() const;
   // Frames the datapath dropped so far, both paths, rx + tx (the timeline's window).
@@ -178,6 +185,7 @@ class Pair {
 
   PathKind txPath_ = PathKind::Synthetic;
   bool switchedNow_ = false;  // the current transition really moved TX
+  bool proving_ = false;      // the prover is proving the path behind this VF (deps_.prover)
   bool vfHadTx_ = false;      // TX has used this VF since it attached: later returns wait carrier_up_delay
   std::optional<bool> carrier_;
   bool retiring_ = false;

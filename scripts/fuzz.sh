@@ -16,7 +16,7 @@ TVF_NO_BUILD=1 scripts/setup.sh
 
 build=${TVF_FUZZ_BUILD_DIR:-build-fuzz}
 seconds=${TVF_FUZZ_SECONDS:-60}
-all=(link_message address_message extack_message control_request config dev_mcast)
+all=(link_message address_message extack_message control_request config dev_mcast neighbour_message arp_reply)
 harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=("${all[@]}")
 

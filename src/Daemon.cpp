@@ -137,7 +137,17 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
     return st;
   }
   rt->announcer = std::make_unique<PacketAnnouncer>(*nl_, hooks_, bus_, rt->config, rt->tap->ifindex(), syn->mac);
-  rt->pair = std::make_unique<Pair>(rt->config, PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_});
+  PairRuntime* const self = rt.get();
+  rt->probe = std::make_unique<PathProbe>(
+      *nl_, clock_, cfg.name, rt->tap->ifindex(), syn->mac,
+      [this, self](int fd, bool add) {
+        watch(fd, add);
+        if (add) probeFds_[fd] = self;
+        else probeFds_.erase(fd);
+      },
+      [self](std::uint64_t generation) { self->pair->onPathProven(generation); });
+  rt->pair = std::make_unique<Pair>(rt->config,
+                                    PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_, rt->probe.get()});
   // A planned detach survives a restart: the hold is back before the pair
   // can take a VF (link events wait in early_ until every pair is set up).
   if (std::ifstream in(holdPath(cfg.name)); in) {
@@ -372,6 +382,7 @@ void Daemon::armTimer() {
   std::optional<Clock::TimePoint> next;
   for (auto& rt : pairs_) {
     if (auto d = rt->pair->nextDeadline(); d && (!next || *d < *next)) next = d;
+    if (auto d = rt->probe->nextDeadline(); d && (!next || *d < *next)) next = d;
   }
   if (auto h = hooks_.nextDeadline(); h && (!next || *h < *next)) next = *h;
   if (!next || nextMulticastPoll_ < *next) next = nextMulticastPoll_;
@@ -467,13 +478,18 @@ void Daemon::loop() {
         monitor_->onReadable();
       } else if (fd == control_->fd()) {
         control_->onReadable();
+      } else if (auto p = probeFds_.find(fd); p != probeFds_.end()) {
+        p->second->probe->onReadable();
       } else if (auto it = notifiers.find(fd); it != notifiers.end()) {
         auto ev = it->second->datapath->drainEvents();
         for (auto [gen, err] : ev.vfPortErrors) it->second->pair->onPortError(gen, err);
         if (ev.vfRetired) it->second->pair->onVfPortRetired(*ev.vfRetired);
       }
     }
-    for (auto& rt : pairs_) rt->pair->onTick();
+    for (auto& rt : pairs_) {
+      rt->probe->onTick();
+      rt->pair->onTick();
+    }
     saveHolds();
     if (clock_.now() >= nextMulticastPoll_) {
       pollMulticast();

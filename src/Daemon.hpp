@@ -20,6 +20,7 @@
 #include "src/NetlinkLinkControl.hpp"
 #include "src/NetlinkLinkMonitor.hpp"
 #include "src/PacketAnnouncer.hpp"
+#include "src/PathProbe.hpp"
 #include "failover/Pair.hpp"
 #include "failover/PairRouter.hpp"
 #include "protocol/StatusReport.hpp"
@@ -50,6 +51,7 @@ class Daemon final : public CommandTarget {
     std::unique_ptr<TapDevice> tap;
     DatapathPtr datapath;
     std::unique_ptr<PacketAnnouncer> announcer;
+    std::unique_ptr<PathProbe> probe;  // before the pair, which uses it until its end
     std::unique_ptr<Pair> pair;
     std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
     bool savedHeld = false;      // the hold as on file (hold-PAIR.json)
@@ -106,6 +108,7 @@ class Daemon final : public CommandTarget {
   std::unique_ptr<NetlinkLinkControl> links_;
   std::unique_ptr<NetlinkLinkMonitor> monitor_;
   HookRunner hooks_;
+  std::map<int, PairRuntime*> probeFds_;  // a PathProbe's listening socket -> its pair
   PairRouter router_;
   std::vector<std::unique_ptr<PairRuntime>> pairs_;
   std::unique_ptr<ControlServer> control_;

@@ -4,11 +4,13 @@
 #include <linux/if_addr.h>
 #include <linux/if_arp.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include <array>
 #include <cstring>
 
 namespace tvf {
@@ -117,6 +119,28 @@ std::optional<ParsedAddress> parseAddressMessage(const nlmsghdr* hdr) {
   };
   out.address = bytesOf(IFA_ADDRESS);
   out.local = bytesOf(IFA_LOCAL);
+  return out;
+}
+
+std::optional<ParsedNeighbour> parseNeighbourMessage(const nlmsghdr* hdr) {
+  if (hdr->nlmsg_type != RTM_NEWNEIGH || hdr->nlmsg_len < NLMSG_LENGTH(sizeof(ndmsg))) return std::nullopt;
+  const auto* nd = static_cast<const ndmsg*>(nlmsg_data(hdr));
+  nlattr* tb[NDA_MAX + 1] = {};
+  if (nlmsg_parse(const_cast<nlmsghdr*>(hdr), sizeof(ndmsg), tb, NDA_MAX, nullptr) < 0) return std::nullopt;
+  ParsedNeighbour out;
+  out.family = nd->ndm_family;
+  out.ifindex = nd->ndm_ifindex;
+  out.state = nd->ndm_state;
+  const int size = out.family == AF_INET ? 4 : out.family == AF_INET6 ? 16 : 0;
+  if (tb[NDA_DST] && size != 0 && nla_len(tb[NDA_DST]) == size) {
+    const auto* p = static_cast<const std::uint8_t*>(nla_data(tb[NDA_DST]));
+    out.address.assign(p, p + size);
+  }
+  if (tb[NDA_LLADDR] && nla_len(tb[NDA_LLADDR]) == 6) {
+    std::array<std::uint8_t, 6> b{};
+    std::memcpy(b.data(), nla_data(tb[NDA_LLADDR]), 6);
+    out.lladdr = MacAddress(b);
+  }
   return out;
 }
 

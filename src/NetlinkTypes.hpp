@@ -57,6 +57,19 @@ struct ParsedAddress {
 // buffer contract as parseLinkMessage.
 std::optional<ParsedAddress> parseAddressMessage(const nlmsghdr* hdr);
 
+// One rtnetlink neighbour entry (RTM_NEWNEIGH), as a dump gives it.
+struct ParsedNeighbour {
+  int family = 0;            // AF_INET, AF_INET6, AF_BRIDGE...
+  int ifindex = 0;
+  std::uint16_t state = 0;   // NUD_* bits
+  std::vector<std::uint8_t> address;     // NDA_DST: 4 (AF_INET) or 16 (AF_INET6) bytes, else empty
+  std::optional<MacAddress> lladdr;      // NDA_LLADDR when it is 6 bytes
+};
+
+// Parses RTM_NEWNEIGH; other types and malformed messages give nullopt.
+// Same buffer contract as parseLinkMessage.
+std::optional<ParsedNeighbour> parseNeighbourMessage(const nlmsghdr* hdr);
+
 // The text of a string attribute: up to its first NUL, and never past its
 // payload (the kernel NUL-terminates its strings; a corrupted or forged
 // message need not). nla_get_string() trusts the NUL and may over-read.

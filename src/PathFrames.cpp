@@ -34,6 +34,34 @@ std::vector<std::uint8_t> gratuitousArp(const MacAddress& mac, const Ipv4& ip) {
   return f;
 }
 
+std::vector<std::uint8_t> arpRequest(const MacAddress& mac, const Ipv4& senderIp, const MacAddress& neighbourMac,
+                                     const Ipv4& neighbourIp) {
+  std::vector<std::uint8_t> f(60, 0);
+  ethernet(f, neighbourMac.bytes(), mac, 0x0806);
+  put16(f, 14, 1);
+  put16(f, 16, 0x0800);
+  f[18] = 6;
+  f[19] = 4;
+  put16(f, 20, 1);
+  std::memcpy(&f[22], mac.bytes().data(), 6);
+  std::memcpy(&f[28], senderIp.data(), 4);
+  // Target hardware address left zero, as a request has it.
+  std::memcpy(&f[38], neighbourIp.data(), 4);
+  return f;
+}
+
+std::optional<Ipv4> arpReplyTo(std::span<const std::uint8_t> frame, const MacAddress& mac) {
+  if (frame.size() < 42) return std::nullopt;
+  auto get16 = [&](std::size_t at) { return static_cast<std::uint16_t>(frame[at] << 8 | frame[at + 1]); };
+  if (get16(12) != 0x0806 || get16(14) != 1 || get16(16) != 0x0800 || frame[18] != 6 || frame[19] != 4 ||
+      get16(20) != 2)
+    return std::nullopt;
+  if (std::memcmp(&frame[32], mac.bytes().data(), 6) != 0) return std::nullopt;
+  Ipv4 sender;
+  std::memcpy(sender.data(), &frame[28], 4);
+  return sender;
+}
+
 std::uint16_t icmpv6Checksum(const Ipv6& src, const Ipv6& dst, const std::uint8_t* msg, std::size_t len) {
   std::uint64_t sum = onesSum(src.data(), 16);
   sum = onesSum(dst.data(), 16, sum);

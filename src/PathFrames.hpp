@@ -1,11 +1,14 @@
 // Builds the frames that tell a switch where a MAC lives: a gratuitous ARP
 // per IPv4 address and an unsolicited neighbour advertisement (override
-// flag set, Router flag when the interface forwards) per IPv6 address.
-// Pure functions, unit-tested.
+// flag set, Router flag when the interface forwards) per IPv6 address; and
+// the unicast ARP request and the reply check that prove a path
+// (src/PathProbe). Pure functions, unit-tested.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "tvf/MacAddress.hpp"
@@ -16,6 +19,14 @@ using Ipv4 = std::array<std::uint8_t, 4>;
 using Ipv6 = std::array<std::uint8_t, 16>;
 
 std::vector<std::uint8_t> gratuitousArp(const MacAddress& mac, const Ipv4& ip);
+// A unicast ARP request (RFC 1122's unicast poll) from mac/senderIp to a
+// neighbour whose MAC is known: 60 bytes, padded.
+std::vector<std::uint8_t> arpRequest(const MacAddress& mac, const Ipv4& senderIp, const MacAddress& neighbourMac,
+                                     const Ipv4& neighbourIp);
+// The sender IPv4 address of `frame` when it is an Ethernet/IPv4 ARP reply
+// whose target hardware address is `mac`; nullopt for anything else
+// (shorter than 42 bytes, another EtherType, opcode or target).
+std::optional<Ipv4> arpReplyTo(std::span<const std::uint8_t> frame, const MacAddress& mac);
 // `router`: the Router flag, set when the interface forwards IPv6 (its
 // conf/IF/forwarding sysctl), as the kernel's own NA does.
 std::vector<std::uint8_t> unsolicitedNa(const MacAddress& mac, const Ipv6& ip, bool router = false);

@@ -53,4 +53,23 @@ class TapFront {
   virtual Result<MacAddress> readMac() = 0;
 };
 
+// Proves that the path behind a fresh VF carries frames both ways before
+// TX moves to it: a VF's carrier says its own link is up, not that the
+// switch port behind it forwards yet (a Linux bridge enables a new port
+// from its link watch, on its own time, and a disabled port drops frames
+// silently). The production prover (src/PathProbe) asks the TAP's
+// neighbours over ARP through the VF and listens there for their answers.
+class PathProver {
+ public:
+  virtual ~PathProver() = default;
+  // Starts proving the path through `vf` for the pair's VF generation
+  // `generation`; success comes back as Pair::onPathProven(generation).
+  // False when there is nothing to prove it with (no IPv4 address on the
+  // TAP, no neighbour with a known MAC) or the probe cannot be sent: the
+  // pair then moves TX after the fixed takeover delay.
+  virtual bool startProof(const LinkInfo& vf, std::uint64_t generation) = 0;
+  // Ends the proof under way, if any (TX moved, the VF left). Idempotent.
+  virtual void stopProof() = 0;
+};
+
 }  // namespace tvf

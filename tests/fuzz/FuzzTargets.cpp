@@ -3,6 +3,7 @@
 #include <linux/netlink.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "src/ControlServer.hpp"
 #include "src/LinkMulticast.hpp"
 #include "src/NetlinkTypes.hpp"
+#include "src/PathFrames.hpp"
 
 namespace tvf::fuzz {
 namespace {
@@ -90,6 +92,20 @@ void addressMessage(const std::uint8_t* data, std::size_t size) {
   }
 }
 
+void neighbourMessage(const std::uint8_t* data, std::size_t size) {
+  auto m = heapMessage(data, size);
+  if (!m) return;
+  if (auto p = parseNeighbourMessage(m->hdr())) require(p->address.empty() || p->address.size() == 4 || p->address.size() == 16);
+}
+
+void arpReply(const std::uint8_t* data, std::size_t size) {
+  // Exactly `size` bytes on the heap, as recv() leaves them: ASan sees any
+  // read past the frame.
+  std::vector<std::uint8_t> frame(data, data + size);
+  const auto mac = *MacAddress::parse("02:00:c6:12:00:02");
+  if (auto from = arpReplyTo(frame, mac)) require(size >= 42 && std::equal(frame.begin() + 28, frame.begin() + 32, from->begin()));
+}
+
 void extackMessage(const std::uint8_t* data, std::size_t size) {
   auto m = heapMessage(data, size);
   if (!m) return;
@@ -140,6 +156,7 @@ const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
       {"link_message", linkMessage}, {"address_message", addressMessage}, {"extack_message", extackMessage},
       {"control_request", controlRequest}, {"config", config}, {"dev_mcast", devMcast},
+      {"neighbour_message", neighbourMessage}, {"arp_reply", arpReply},
   };
   return all;
 }

@@ -23,6 +23,10 @@ namespace tvf::fuzz {
 void linkMessage(const std::uint8_t* data, std::size_t size);
 // rtnetlink RTM_NEWADDR / RTM_DELADDR -> parseAddressMessage.
 void addressMessage(const std::uint8_t* data, std::size_t size);
+// rtnetlink RTM_NEWNEIGH -> parseNeighbourMessage.
+void neighbourMessage(const std::uint8_t* data, std::size_t size);
+// A frame received on a VF while its path is proven -> arpReplyTo.
+void arpReply(const std::uint8_t* data, std::size_t size);
 // NLMSG_ERROR with extended-ack TLVs -> extackMessage.
 void extackMessage(const std::uint8_t* data, std::size_t size);
 // Control socket bytes, split into lines as ControlServer does ->

@@ -118,6 +118,43 @@ TEST_F(Operations, PlannedMigrationLosesNoDatagram) {
   EXPECT_EQ(st["active"], "vf");
 }
 
+// A fresh VF's carrier says nothing of the switch port behind it: here the
+// host side of the VF drops every frame (XDP) while tvfd attaches it.
+// TX must stay on the synthetic until a neighbour answers through the VF,
+// and move once the port forwards: nothing lost either way. (The fixed
+// 100 ms takeover delay moved TX into the dead port and lost what was sent
+// until the port came up.)
+TEST_F(Operations, AFreshVfGetsTxOnlyOnceItsSwitchPortForwards) {
+  ASSERT_TRUE(topo->startTvfd());
+  // The host is a neighbour of tvf0 with a known MAC: what the probe asks.
+  ASSERT_EQ(topo->inGuest("ping -c 1 -W 5 198.18.0.1").status, 0);
+  const long pps = 5000;
+  const double secs = 4;
+  nlohmann::json whileDead;
+  auto s = stream(pps, secs, [&] {
+    topo->addVf("vf0");
+    auto drop = topo->inHost(std::string(XDP_TOOL_PATH) + " hvf0 drop");
+    EXPECT_EQ(drop.status, 0) << drop.out;
+    EXPECT_TRUE(Topology::waitFor([&] { return topo->status()["state"] == "active"; }, 10s));
+    // Four times the takeover delay, within the proof's 1 s limit: TX must
+    // not have moved into the dead port. (A wait for nothing to happen.)
+    std::this_thread::sleep_for(400ms);
+    whileDead = topo->status();
+    auto pass = topo->inHost(std::string(XDP_TOOL_PATH) + " hvf0 off");
+    EXPECT_EQ(pass.status, 0) << pass.out;
+    EXPECT_TRUE(topo->waitForState("active", "vf"));
+  });
+  std::fprintf(stderr, "fresh VF behind a dead port at %ld pps: to host %s; to guest %s\n", pps,
+               s.toHost.dump().c_str(), s.toGuest.dump().c_str());
+  EXPECT_EQ(whileDead["active"], "synthetic") << whileDead.dump();
+  for (const auto* j : {&s.toHost, &s.toGuest}) {
+    ASSERT_FALSE(j->is_null());
+    EXPECT_EQ((*j)["lost"], 0);
+    EXPECT_EQ((*j)["received"], static_cast<long>(pps * secs));
+  }
+  EXPECT_TRUE(contains(topo->tvfdLog(), "a neighbour answered through VF vf0")) << topo->tvfdLog();
+}
+
 TEST_F(Operations, SurpriseRemovalIsMeasured) {
   ASSERT_TRUE(topo->startTvfd());
   topo->addVf("vf0");

@@ -90,7 +90,7 @@ TEST_F(Transparency, MtuRefusedByTheVfRollsTvf0Back) {
   topo->addVf("vf0");
   ASSERT_TRUE(topo->waitForState("active", "vf"));
   // XDP on the host-side peer caps vf0's max_mtu (veth_xdp_set).
-  auto xdp = topo->inHost(std::string(XDP_PASS_PATH) + " hvf0");
+  auto xdp = topo->inHost(std::string(XDP_TOOL_PATH) + " hvf0 pass");
   ASSERT_EQ(xdp.status, 0) << xdp.out;
   ASSERT_TRUE(contains(topo->inGuest("ip -d link show vf0").out, "maxmtu 3"))
       << topo->inGuest("ip -d link show vf0").out;

@@ -52,6 +52,23 @@ Capabilities vfCaps() {
   return c;
 }
 
+// Records what the pair asks of the path prover; `canProve` is its answer.
+struct FakeProver final : PathProver {
+  bool startProof(const LinkInfo& vf, std::uint64_t generation) override {
+    started.push_back({vf.ifindex, generation});
+    proving = canProve;
+    return canProve;
+  }
+  void stopProof() override {
+    proving = false;
+    ++stops;
+  }
+  bool canProve = true;
+  bool proving = false;
+  int stops = 0;
+  std::vector<std::pair<int, std::uint64_t>> started;  // (VF ifindex, generation)
+};
+
 class PairTest : public ::testing::Test {
  protected:
   void SetUp() override { build(PairConfig{}); }
@@ -70,12 +87,26 @@ class PairTest : public ::testing::Test {
     tap.kind = "tun";
     tap.mtu = 1500;
     tap.up = true;
-    pair = std::make_unique<Pair>(cfg, PairDeps{kernel, kernel, dp, clock, bus});
+    pair = std::make_unique<Pair>(cfg, PairDeps{kernel, kernel, dp, clock, bus, prover_});
     ASSERT_TRUE(pair->start(kernel.links[kSynth].info, tap));
     router_->addPair(*pair, mac);
     conn = bus.pairStateChanged.connect(
         [this](const std::string&, PairState from, PairState to) { seen.emplace_back(from, to); });
   }
+
+  // A fresh VF whose carrier comes up after the attach; returns when the
+  // pair is Active with TX still on the synthetic and the carrier is up.
+  void plugFreshVfAndRaiseCarrier() {
+    LinkInfo& vf = kernel.addLink(kVf, "vf0", mac, vfCaps());
+    vf.carrier = false;
+    events.add(vf);
+    elapse(2000ms);
+    ASSERT_EQ(pair->state(), PairState::Active);
+    LinkInfo up = kernel.links[kVf].info;
+    up.carrier = true;
+    events.change(up);
+  }
+  PathProver* prover_ = nullptr;
 
   LinkInfo plug(int ifindex, const std::string& name, Capabilities caps = vfCaps()) {
     LinkInfo& l = kernel.addLink(ifindex, name, mac, caps);
@@ -407,6 +438,66 @@ TEST_F(PairTest, FirstCarrierAfterAttachWaitsOnlyTheTakeoverDelay) {
   EXPECT_EQ(dp.tx, PathKind::Synthetic);
   elapse(1ms);  // the takeover delay, not carrier_up_delay
   EXPECT_EQ(dp.tx, PathKind::Vf);
+}
+
+// The switch port behind a fresh VF may not forward yet when the VF's own
+// carrier is up: TX waits for a neighbour's answer through the VF.
+TEST_F(PairTest, FreshVfGetsTxOnceThePathBehindItIsProven) {
+  FakeProver prover;
+  prover_ = &prover;
+  build(PairConfig{});
+  plugFreshVfAndRaiseCarrier();
+  ASSERT_EQ(prover.started.size(), 1u);
+  EXPECT_EQ(prover.started[0].first, kVf);
+  elapse(500ms);  // far past the 100 ms takeover delay: still waiting
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
+  pair->onPathProven(prover.started[0].second);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+  EXPECT_FALSE(prover.proving);
+}
+
+TEST_F(PairTest, WithoutAProofTxMovesAtTheLimit) {
+  FakeProver prover;
+  prover_ = &prover;
+  build(PairConfig{});
+  plugFreshVfAndRaiseCarrier();
+  elapse(999ms);
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
+  elapse(1ms);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+  EXPECT_FALSE(prover.proving);
+}
+
+TEST_F(PairTest, NothingToProveWithFallsBackToTheTakeoverDelay) {
+  FakeProver prover;
+  prover.canProve = false;
+  prover_ = &prover;
+  build(PairConfig{});
+  plugFreshVfAndRaiseCarrier();
+  ASSERT_EQ(prover.started.size(), 1u);
+  elapse(99ms);
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
+  elapse(1ms);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+}
+
+TEST_F(PairTest, AProofOfAnEarlierVfOrAfterTheVfLeftMovesNothing) {
+  FakeProver prover;
+  prover_ = &prover;
+  build(PairConfig{});
+  plugFreshVfAndRaiseCarrier();
+  ASSERT_EQ(prover.started.size(), 1u);
+  const auto gen = prover.started[0].second;
+  pair->onPathProven(gen + 1);  // not this VF's generation
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
+  EXPECT_TRUE(prover.proving);
+  // Carrier lost while proving: the proof stops, a late answer moves nothing.
+  LinkInfo down = kernel.links[kVf].info;
+  down.carrier = false;
+  events.change(down);
+  EXPECT_FALSE(prover.proving);
+  pair->onPathProven(gen);
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
 }
 
 TEST_F(PairTest, TapCarrierFollowsTheActivePath) {

@@ -106,6 +106,35 @@ TEST(PathFrames, GratuitousArpAnnouncesTheAddress) {
   EXPECT_TRUE(std::equal(f.begin() + 6, f.begin() + 12, mac.bytes().begin()));
 }
 
+TEST(PathFrames, AnArpRequestIsUnicastToTheNeighbour) {
+  const auto mac = *MacAddress::parse("02:00:c6:12:00:02");
+  const auto host = *MacAddress::parse("02:00:c6:12:00:01");
+  const auto f = arpRequest(mac, {198, 18, 0, 2}, host, {198, 18, 0, 1});
+  ASSERT_EQ(f.size(), 60u);
+  EXPECT_TRUE(std::equal(f.begin(), f.begin() + 6, host.bytes().begin()));  // not broadcast
+  EXPECT_EQ(f[21], 1);                                                     // request
+  EXPECT_EQ(f[31], 2);                                                     // sender IP
+  EXPECT_EQ(f[41], 1);                                                     // target IP
+}
+
+TEST(PathFrames, OnlyAnArpReplyToOurMacIsTakenAsOne) {
+  const auto mac = *MacAddress::parse("02:00:c6:12:00:02");
+  const auto host = *MacAddress::parse("02:00:c6:12:00:01");
+  // The host's reply to our request: its request turned around.
+  auto reply = arpRequest(host, {198, 18, 0, 1}, mac, {198, 18, 0, 2});
+  reply[21] = 2;
+  std::copy(mac.bytes().begin(), mac.bytes().end(), reply.begin() + 32);
+  const auto from = arpReplyTo(reply, mac);
+  ASSERT_TRUE(from.has_value());
+  EXPECT_EQ(*from, (Ipv4{198, 18, 0, 1}));
+  EXPECT_FALSE(arpReplyTo(reply, host).has_value());  // addressed to another MAC
+  auto request = reply;
+  request[21] = 1;
+  EXPECT_FALSE(arpReplyTo(request, mac).has_value());
+  EXPECT_FALSE(arpReplyTo(gratuitousArp(mac, {198, 18, 0, 2}), mac).has_value());
+  EXPECT_FALSE(arpReplyTo(std::span<const std::uint8_t>(reply.data(), 41), mac).has_value());  // short
+}
+
 TEST(PathFrames, UnsolicitedNaHasAValidChecksum) {
   const auto mac = *MacAddress::parse("02:00:c6:12:00:02");
   const Ipv6 ip = {0xfd, 0, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
