@@ -24,10 +24,14 @@ Each run measures, for every path in turn (the order rotates per run):
   - RTT: ping -i 0.0005 to the host, the median of every reply;
   - tvfd's VmRSS (/proc/PID/status) after the run.
 Then it prints, per figure, the median [min-max] over the runs and the ratio
-of the tvf path's median to the kernel-only path's (for RTT the difference).
+of the tvf path's median to the kernel-only path's (for RTT the difference),
+and the throughput ratios paired per round (each tvf figure over the
+kernel-only one measured next to it), whose median drift between rounds
+does not move.
 
   bench/datapath.py [RUNS] [SECONDS]     (default 3 runs of 3 s: about 5 minutes)
   bench/datapath.py 5 5                  (the figures in the report: about 10.5 minutes)
+  env: TVF_BENCH_ONLY=tcp,pps,loss,rtt (a subset), TVF_WORKER_PRIORITY (user mode's workers)
 
 Needs root; makes its own namespaces and removes them, also on failure.
 Timing figures depend on what else runs on the machine: it prints the load.
@@ -50,6 +54,8 @@ FLOOD = os.path.join(BUILD, "tvf-udpflood")
 HOST_IP = "198.18.0.1"
 LOSS_PPS, LOSS_BYTES, PPS_BYTES = 25000, 100, 60
 PING_COUNT = 2000
+# TVF_BENCH_ONLY=loss,rtt (any of tcp, pps, loss, rtt): only those measures.
+ONLY = set(os.environ.get("TVF_BENCH_ONLY", "tcp,pps,loss,rtt").split(","))
 
 
 def sh(cmd, check=True):
@@ -286,9 +292,23 @@ def report(bench, res, runs, secs, loads, took):
             else:
                 cols.append("")
         print("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip())
+    # The same runs paired: each tvf figure against the kernel-only figure
+    # measured next to it in the same round, so drift of the shared machine
+    # between rounds cancels out.
+    print("\nratios paired per round (median [min-max] of tvf / kernel-only in the same round):")
+    for key, label, unit, fmt, kind in ROWS:
+        if kind != "ratio" or key.startswith("gen_"):
+            continue
+        base = res[bench.paths[0].key][key]
+        cols = []
+        for p in bench.paths[1:]:
+            r = [v / b for v, b in zip(res[p.key][key], base) if b]
+            cols.append("%s %s" % (p.label, cell("%.2f", r)))
+        print("  %-33s %s" % (label, "   ".join(cols)))
     sent = res["tvf_kernel"]["sent_each_way"]
-    print("(loss lines: %d datagrams sent each way per run, %d s at %d/s, %d-byte payload; "
-          "60-byte lines: 60-byte UDP payload, 102-byte frames)" % (statistics.median(sent), secs, LOSS_PPS, LOSS_BYTES))
+    if sent:
+        print("(loss lines: %d datagrams sent each way per run, %d s at %d/s, %d-byte payload; "
+              "60-byte lines: 60-byte UDP payload, 102-byte frames)" % (statistics.median(sent), secs, LOSS_PPS, LOSS_BYTES))
     print("\nper-run values (run order):")
     for key, label, unit, fmt, kind in ROWS:
         for p in bench.paths:
@@ -314,23 +334,27 @@ def main():
         bench.setup()
         for run in range(runs):
             order = bench.paths[run % 3:] + bench.paths[:run % 3]
-            for name, fn in (("tcp1_tx", lambda p: bench.tcp(p, 1, False)), ("tcp1_rx", lambda p: bench.tcp(p, 1, True)),
-                             ("tcp4_tx", lambda p: bench.tcp(p, 4, False)), ("tcp4_rx", lambda p: bench.tcp(p, 4, True))):
+            if "tcp" in ONLY:
+                for name, fn in (("tcp1_tx", lambda p: bench.tcp(p, 1, False)), ("tcp1_rx", lambda p: bench.tcp(p, 1, True)),
+                                 ("tcp4_tx", lambda p: bench.tcp(p, 4, False)), ("tcp4_rx", lambda p: bench.tcp(p, 4, True))):
+                    for p in order:
+                        res[p.key][name].append(fn(p))
+            if "pps" in ONLY:
+                for reverse, (k_rcv, k_gen) in ((False, ("pps_tx", "gen_tx")), (True, ("pps_rx", "gen_rx"))):
+                    for p in order:
+                        got, sent = bench.pps(p, reverse)
+                        res[p.key][k_rcv].append(got / 1000)
+                        res[p.key][k_gen].append(sent / 1000)
+                res["kernel_only"]["gen_alone"].append(bench.generator_alone() / 1000)
+            if "loss" in ONLY:
                 for p in order:
-                    res[p.key][name].append(fn(p))
-            for reverse, (k_rcv, k_gen) in ((False, ("pps_tx", "gen_tx")), (True, ("pps_rx", "gen_rx"))):
+                    lt, lr, st, sr, eh, eg, td = bench.loss(p)
+                    for k, v in (("lost_tx", lt), ("lost_rx", lr), ("rcvbuf_h", eh), ("rcvbuf_g", eg), ("tvf_drops", td),
+                                 ("sent_each_way", min(st, sr))):
+                        res[p.key][k].append(v)
+            if "rtt" in ONLY:
                 for p in order:
-                    got, sent = bench.pps(p, reverse)
-                    res[p.key][k_rcv].append(got / 1000)
-                    res[p.key][k_gen].append(sent / 1000)
-            res["kernel_only"]["gen_alone"].append(bench.generator_alone() / 1000)
-            for p in order:
-                lt, lr, st, sr, eh, eg, td = bench.loss(p)
-                for k, v in (("lost_tx", lt), ("lost_rx", lr), ("rcvbuf_h", eh), ("rcvbuf_g", eg), ("tvf_drops", td),
-                             ("sent_each_way", min(st, sr))):
-                    res[p.key][k].append(v)
-            for p in order:
-                res[p.key]["rtt"].append(bench.rtt(p))
+                    res[p.key]["rtt"].append(bench.rtt(p))
             for p in bench.paths[1:]:
                 res[p.key]["rss"].append(bench.rss_mib(p))
             print("run %d/%d done (%.0f s, load %s)" % (run + 1, runs, time.monotonic() - t0, load()), flush=True)

@@ -291,6 +291,16 @@ void Pair::onPathProven(std::uint64_t generation) {
   dispatch(PairEvent::VfCarrierRestored);
 }
 
+bool Pair::startProof() {
+  if (!vf_ || config_->carrierUpDelay.count() == 0 || !deps_.prover || !deps_.prover->startProof(*vf_, generation_))
+    return false;
+  proving_ = true;
+  log_->info("{}: VF {} has carrier; TX moves to it once a neighbour answers through it (at most {} ms)",
+             config_->name, vf_->ifname, kPathProofLimit.count());
+  deadline_ = Deadline{deps_.clock.now() + kPathProofLimit, DeadlineKind::CarrierUp, generation_};
+  return true;
+}
+
 void Pair::stopProof() {
   if (!proving_) return;
   proving_ = false;
@@ -458,14 +468,7 @@ void Pair::execute(PairAction action) {
       // switch port behind a new VF may still be disabled when the VF's own
       // carrier is up), at most kPathProofLimit; with nothing to prove it
       // with, the takeover delay (hv_netvsc's VF_TAKEOVER_INT).
-      if (!vfHadTx_ && vf_ && config_->carrierUpDelay.count() > 0 && deps_.prover &&
-          deps_.prover->startProof(*vf_, generation_)) {
-        proving_ = true;
-        log_->info("{}: VF {} has carrier; TX moves to it once a neighbour answers through it (at most {} ms)",
-                   config_->name, vf_->ifname, kPathProofLimit.count());
-        deadline_ = Deadline{deps_.clock.now() + kPathProofLimit, DeadlineKind::CarrierUp, generation_};
-        break;
-      }
+      if (!vfHadTx_ && startProof()) break;
       const auto delay = vfHadTx_ ? config_->carrierUpDelay : std::min(kVfTakeoverDelay, config_->carrierUpDelay);
       if (delay.count() == 0) {
         queue_.push_back(PairEvent::VfCarrierRestored);
@@ -476,6 +479,12 @@ void Pair::execute(PairAction action) {
       }
       break;
     }
+    case PairAction::ProveVfPath:
+      // The VF had carrier when it attached: the same proof as for a
+      // carrier that came up later; with nothing to prove it with, TX moves
+      // at once.
+      if (!startProof()) queue_.push_back(PairEvent::VfCarrierRestored);
+      break;
     case PairAction::CancelCarrierWait:
       if (deadline_ && deadline_->kind == DeadlineKind::CarrierUp) deadline_.reset();
       stopProof();

@@ -141,6 +141,10 @@ class Pair {
   void rollbackAttach();
   void switchTx(PathKind path);
   void offerCandidate();
+  // Asks the prover to prove the path behind vf_ and arms the proof's time
+  // limit; false when there is no prover, nothing to prove it with, or
+  // carrier_up_delay is 0 (the operator wants no wait).
+  bool startProof();
   void stopProof();
   void updateCarrier();
   bool vfUsable() const;

@@ -26,8 +26,10 @@ const std::vector<TableRow> kTable = {
     {S::Waiting, E::PlannedDetach, {S::NoVf, {A::CancelAttachWait, A::Hold}}},
     {S::Waiting, E::AttachRequested, {S::Waiting, {}}},
     // Attaching
-    {S::Attaching, E::AttachSucceeded,
-     {S::Active, {A::SwitchTxToVf, A::Announce, A::RunSwitchHook, A::CountSwitch}, kToVf}, G::VfUsable},
+    // Attached with carrier: TX moves once the path behind the VF is
+    // proven (VfCarrierRestored), at once when there is nothing to prove
+    // it with.
+    {S::Attaching, E::AttachSucceeded, {S::Active, {A::ProveVfPath}, kToSyn}, G::VfUsable},
     // Attached without carrier yet: TX stays on the synthetic until
     // VfCarrierUp and its wait.
     {S::Attaching, E::AttachSucceeded, {S::Active, {}, kToSyn}, G::VfNotUsable},
@@ -134,6 +136,7 @@ std::string_view actionName(PairAction a) {
     case A::ReleaseHold: return "release-hold";
     case A::OfferCandidate: return "offer-candidate";
     case A::StartCarrierWait: return "start-carrier-wait";
+    case A::ProveVfPath: return "prove-vf-path";
     case A::CancelCarrierWait: return "cancel-carrier-wait";
   }
   return "?";

@@ -59,6 +59,7 @@ enum class PairAction {
   ReleaseHold,
   OfferCandidate,        // back in NoVf: offer a remaining candidate VF
   StartCarrierWait,      // carrier_up_delay (or the takeover delay) before TX returns to the VF
+  ProveVfPath,           // a fresh VF with carrier: TX moves once the path behind it is proven
   CancelCarrierWait,
 };
 

@@ -54,6 +54,7 @@ class Operations : public TopologyTest {
     return -1;
   }
 
+  void freshVfBehindADeadPort(bool upBeforeAttach);
   Streams stream(long pps, double secs, const std::function<void()>& during) {
     Streams s;
     const long guestBefore = rcvbufErrors(topo->inGuest("cat /proc/net/snmp"));
@@ -123,9 +124,11 @@ TEST_F(Operations, PlannedMigrationLosesNoDatagram) {
 // TX must stay on the synthetic until a neighbour answers through the VF,
 // and move once the port forwards: nothing lost either way. (The fixed
 // 100 ms takeover delay moved TX into the dead port and lost what was sent
-// until the port came up.)
-TEST_F(Operations, AFreshVfGetsTxOnlyOnceItsSwitchPortForwards) {
-  ASSERT_TRUE(topo->startTvfd());
+// until the port came up; a VF that already had carrier when tvfd took it
+// got TX at once.) `upBeforeAttach`: the VF is up, with carrier, before
+// tvfd attaches it.
+void Operations::freshVfBehindADeadPort(bool upBeforeAttach) {
+  ASSERT_TRUE(topo->startTvfd("    attach_wait_ms: 1000\n"));
   // The host is a neighbour of tvf0 with a known MAC: what the probe asks.
   ASSERT_EQ(topo->inGuest("ping -c 1 -W 5 198.18.0.1").status, 0);
   const long pps = 5000;
@@ -135,6 +138,11 @@ TEST_F(Operations, AFreshVfGetsTxOnlyOnceItsSwitchPortForwards) {
     topo->addVf("vf0");
     auto drop = topo->inHost(std::string(XDP_TOOL_PATH) + " hvf0 drop");
     EXPECT_EQ(drop.status, 0) << drop.out;
+    if (upBeforeAttach) {
+      EXPECT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.vf0.disable_ipv6=1 && ip link set vf0 up").status, 0);
+      EXPECT_TRUE(Topology::waitFor(
+          [&] { return topo->inGuest("ip -o link show vf0").out.find("LOWER_UP") != std::string::npos; }, 5s));
+    }
     EXPECT_TRUE(Topology::waitFor([&] { return topo->status()["state"] == "active"; }, 10s));
     // Four times the takeover delay, within the proof's 1 s limit: TX must
     // not have moved into the dead port. (A wait for nothing to happen.)
@@ -153,6 +161,12 @@ TEST_F(Operations, AFreshVfGetsTxOnlyOnceItsSwitchPortForwards) {
     EXPECT_EQ((*j)["received"], static_cast<long>(pps * secs));
   }
   EXPECT_TRUE(contains(topo->tvfdLog(), "a neighbour answered through VF vf0")) << topo->tvfdLog();
+}
+
+TEST_F(Operations, AFreshVfGetsTxOnlyOnceItsSwitchPortForwards) { freshVfBehindADeadPort(false); }
+
+TEST_F(Operations, AVfAlreadyUpWhenTakenGetsTxOnlyOnceItsSwitchPortForwards) {
+  freshVfBehindADeadPort(true);
 }
 
 TEST_F(Operations, SurpriseRemovalIsMeasured) {

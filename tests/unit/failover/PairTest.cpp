@@ -456,6 +456,31 @@ TEST_F(PairTest, FreshVfGetsTxOnceThePathBehindItIsProven) {
   EXPECT_FALSE(prover.proving);
 }
 
+// A VF that already has carrier when it attaches is proven the same way.
+TEST_F(PairTest, AVfWithCarrierAtAttachGetsTxOnceProven) {
+  FakeProver prover;
+  prover_ = &prover;
+  build(PairConfig{});
+  plug(kVf, "vf0");  // carrier up from the start
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Active);
+  ASSERT_EQ(prover.started.size(), 1u);
+  EXPECT_EQ(dp.tx, PathKind::Synthetic);
+  pair->onPathProven(prover.started[0].second);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+}
+
+TEST_F(PairTest, AVfWithCarrierAtAttachAndNothingToProveWithGetsTxAtOnce) {
+  FakeProver prover;
+  prover.canProve = false;
+  prover_ = &prover;
+  build(PairConfig{});
+  plug(kVf, "vf0");
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Active);
+  EXPECT_EQ(dp.tx, PathKind::Vf);
+}
+
 TEST_F(PairTest, WithoutAProofTxMovesAtTheLimit) {
   FakeProver prover;
   prover_ = &prover;
