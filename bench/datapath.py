@@ -300,6 +300,8 @@ def report(bench, res, runs, secs, loads, took):
         if kind != "ratio" or key.startswith("gen_"):
             continue
         base = res[bench.paths[0].key][key]
+        if not base:
+            continue
         cols = []
         for p in bench.paths[1:]:
             r = [v / b for v, b in zip(res[p.key][key], base) if b]

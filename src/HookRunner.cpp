@@ -27,8 +27,15 @@ void HookRunner::run(const std::string& path, const std::vector<std::string>& ar
   sigemptyset(&none);
   posix_spawnattr_setsigmask(&attr, &none);  // the daemon blocks signals for signalfd
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  // The hook gets stdin, stdout and stderr and nothing else of tvfd's: not
+  // the control or netlink sockets, and not the sockets cpp-httplib accepts
+  // for a scrape, which it does not mark close-on-exec.
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addclosefrom_np(&files, 3);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, path.c_str(), nullptr, &attr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, path.c_str(), &files, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
   posix_spawnattr_destroy(&attr);
   ++started_;
   if (rc != 0) {

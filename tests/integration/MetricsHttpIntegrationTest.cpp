@@ -3,6 +3,8 @@
 // the datapath; a scraper that stalls does not stall the control socket.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <fstream>
 
@@ -60,6 +62,25 @@ TEST_F(MetricsHttp, ScrapeParsesAndFollowsTheSwitch) {
   // Only /metrics is served.
   EXPECT_TRUE(scrape("/other").is_null());
   EXPECT_NE(lastError_.find("HTTP Error 404"), std::string::npos) << lastError_;
+}
+
+// cpp-httplib does not mark the sockets it accepts close-on-exec: an
+// on_switch hook started while a scrape is connected must still get none
+// of them (nor any other socket of tvfd's).
+TEST_F(MetricsHttp, AnOnSwitchHookInheritsNoSocketOfAScrape) {
+  const std::string hook = topo->dir() + "/hook.sh", fds = topo->dir() + "/hook.fds";
+  std::ofstream(hook) << "#!/bin/sh\nls -l /proc/$$/fd >> " << fds << "\necho done >> " << fds << "\n";
+  ::chmod(hook.c_str(), 0755);
+  ASSERT_TRUE(topo->startTvfd("    on_switch: " + hook + "\nmetrics_listen: " + kListen + "\n"));
+  const std::string log = topo->dir() + "/stall.out";
+  topo->inGuest("/usr/bin/python3 " + tool("tcp_hold.py") + " stall 127.0.0.1 9417 4 >>" + log + " 2>&1 &");
+  ASSERT_TRUE(Topology::waitFor([&] { return run("grep -c ready " + log).out == "1\n"; }, 5s))
+      << run("cat " + log).out;
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  ASSERT_TRUE(Topology::waitFor([&] { return run("grep -c done " + fds).out == "1\n"; }, 5s));
+  const auto listing = run("cat " + fds).out;
+  EXPECT_EQ(listing.find("socket:"), std::string::npos) << listing;
 }
 
 TEST_F(MetricsHttp, AStalledScraperDoesNotBlockTheControlSocket) {
