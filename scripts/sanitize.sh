@@ -47,7 +47,10 @@ run() {
     # The user datapath's worker threads are where threads meet, so TSan
     # runs the integration tests in user mode only (kernel mode adds no
     # thread of tvfd's); the demos are end-to-end runs of the same code.
-    set -- -E '(^|\.)Operations\.PlannedMigrationLosesNoDatagram$|^kernel\.|^demo_' "$@"
+    # The two path-proof tests promise zero loss at 5,000/s while the
+    # switch port behind the VF is dead for 400 ms of a 1 s proof limit:
+    # the same kind of promise (PairTest covers their logic under TSan).
+    set -- -E '(^|\.)Operations\.(PlannedMigrationLosesNoDatagram|AFreshVfGetsTxOnlyOnceItsSwitchPortForwards|AVfAlreadyUpWhenTakenGetsTxOnlyOnceItsSwitchPortForwards)$|^kernel\.|^demo_' "$@"
   else
     # Both datapath modes under ASan+UBSan; the demos (70 s each, the same
     # code paths as the migration tests) are left to scripts/test.sh, and so
