@@ -4,7 +4,7 @@
 Netlink seeds are real kernel messages: the script makes a throwaway
 network namespace (veth pairs, bridge, TAP, addresses from 198.18.0.0/15
 and fd00::/8, multicast groups), dumps its links and addresses over a
-NETLINK_ROUTE socket, provokes extended-ack errors, reads
+NETLINK_ROUTE socket (and its neighbour table), provokes extended-ack errors, reads
 /proc/net/dev_mcast, and deletes the namespace. Text seeds (config,
 control requests) come from the repo and the protocol. Needs root.
 The crash inputs of issue 12 are kept beside the seeds (crash-issue12-*).
@@ -21,7 +21,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(ROOT, "corpus")
 REPO = os.path.dirname(os.path.dirname(ROOT))
 
-RTM_NEWLINK, RTM_GETLINK, RTM_NEWADDR, RTM_GETADDR = 16, 18, 20, 22
+RTM_NEWLINK, RTM_GETLINK, RTM_NEWADDR, RTM_GETADDR, RTM_GETNEIGH = 16, 18, 20, 22, 30
 NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLM_F_CREATE, NLM_F_EXCL = 1, 4, 0x300, 0x400, 0x200
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 SOL_NETLINK, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 270, 10, 11
@@ -66,6 +66,9 @@ def in_namespace():
         write("link_message", "kernel-%02d" % i, m)
     for i, m in enumerate(dump(sock, RTM_GETADDR, 2)):
         write("address_message", "kernel-%02d" % i, m)
+    # Neighbour entries (an ndmsg is 12 bytes; the dump header carries 16).
+    for i, m in enumerate(dump(sock, RTM_GETNEIGH, 3)):
+        write("neighbour_message", "kernel-%02d" % i, m)
     # Extended acks: a link of a kind that does not exist, and an MTU the
     # veth refuses; uncapped and then capped (NETLINK_CAP_ACK).
     n = 0
@@ -101,7 +104,10 @@ def main():
            " && ip addr add 198.18.0.2/24 dev tvf0 && ip addr add fd00:18::2/64 dev tvf0 nodad"
            " && ip addr add 198.19.0.1/32 peer 198.19.0.2 dev dm0"
            " && ip -6 addr add fd00:19::1/64 dev dm0 && ip maddr add 33:33:00:00:00:01 dev dm0"
-           " && ip maddr add 01:00:5e:00:00:fb dev tvf0")
+           " && ip maddr add 01:00:5e:00:00:fb dev tvf0"
+           " && ip neigh add 198.18.0.1 lladdr 02:00:c6:12:00:01 dev tvf0 nud reachable"
+           " && ip neigh add 198.18.0.3 lladdr 02:00:c6:12:00:03 dev tvf0 nud stale"
+           " && ip neigh add fd00:18::1 lladdr 02:00:c6:12:00:01 dev tvf0 nud permanent")
         subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__), "--inside"], check=True)
     finally:
         subprocess.run(["ip", "netns", "del", ns])
@@ -123,6 +129,15 @@ def main():
     ]
     for i, r in enumerate(requests):
         write("control_request", "seed-%02d" % i, r)
+    # ARP frames as a VF's path probe sees them: a reply to the pair's MAC
+    # (padded to 60 bytes and bare), and a request.
+    mac, host = bytes([2, 0, 0xc6, 0x12, 0, 2]), bytes([2, 0, 0xc6, 0x12, 0, 1])
+    def arp(op, sha, spa, tha, tpa, pad=True):
+        f = tha + sha + b"\x08\x06" + struct.pack(">HHBBH", 1, 0x0800, 6, 4, op) + sha + spa + tha + tpa
+        return f + b"\0" * (60 - len(f)) if pad else f
+    write("arp_reply", "reply-padded", arp(2, host, bytes([198, 18, 0, 1]), mac, bytes([198, 18, 0, 2])))
+    write("arp_reply", "reply-42", arp(2, host, bytes([198, 18, 0, 1]), mac, bytes([198, 18, 0, 2]), False))
+    write("arp_reply", "request", arp(1, mac, bytes([198, 18, 0, 2]), host, bytes([198, 18, 0, 1])))
     write("dev_mcast", "seed-00",
           b"5    tvf0            1     0     333300000001\n5    tvf0            1     0     01005e000001\n")
 
