@@ -11,9 +11,7 @@
 #include "base/UniqueFd.hpp"
 
 namespace tvf {
-namespace {
-
-Status ethtool(int fd, const std::string& ifname, void* data, const char* what) {
+Status ethtoolRequest(int fd, const std::string& ifname, void* data, const char* what) {
   ifreq ifr{};
   std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
   ifr.ifr_data = static_cast<char*>(data);
@@ -21,20 +19,23 @@ Status ethtool(int fd, const std::string& ifname, void* data, const char* what) 
   return Status::ok();
 }
 
-}  // namespace
+Result<std::uint32_t> ethtoolFeatureCount(int fd, const std::string& ifname) {
+  std::vector<std::uint8_t> sset(sizeof(ethtool_sset_info) + sizeof(std::uint32_t));
+  auto* info = reinterpret_cast<ethtool_sset_info*>(sset.data());
+  info->cmd = ETHTOOL_GSSET_INFO;
+  info->sset_mask = 1ULL << ETH_SS_FEATURES;
+  if (auto st = ethtoolRequest(fd, ifname, info, "ETHTOOL_GSSET_INFO"); !st) return st.error();
+  return info->sset_mask ? info->data[0] : 0u;
+}
 
 Result<OffloadSet> readActiveOffloads(const std::string& ifname) {
   auto sock = UniqueFd::inetDgram();
   if (!sock) return sock.error();
   const int fd = sock->get();
 
-  // How many feature bits this kernel has.
-  std::vector<std::uint8_t> sset(sizeof(ethtool_sset_info) + sizeof(std::uint32_t));
-  auto* info = reinterpret_cast<ethtool_sset_info*>(sset.data());
-  info->cmd = ETHTOOL_GSSET_INFO;
-  info->sset_mask = 1ULL << ETH_SS_FEATURES;
-  if (auto st = ethtool(fd, ifname, info, "ETHTOOL_GSSET_INFO"); !st) return st.error();
-  const std::uint32_t count = info->sset_mask ? info->data[0] : 0;
+  auto counted = ethtoolFeatureCount(fd, ifname);
+  if (!counted) return counted.error();
+  const std::uint32_t count = *counted;
   if (count == 0) return OffloadSet{};
 
   std::vector<std::uint8_t> strs(sizeof(ethtool_gstrings) + count * ETH_GSTRING_LEN);
@@ -42,14 +43,14 @@ Result<OffloadSet> readActiveOffloads(const std::string& ifname) {
   gs->cmd = ETHTOOL_GSTRINGS;
   gs->string_set = ETH_SS_FEATURES;
   gs->len = count;
-  if (auto st = ethtool(fd, ifname, gs, "ETHTOOL_GSTRINGS"); !st) return st.error();
+  if (auto st = ethtoolRequest(fd, ifname, gs, "ETHTOOL_GSTRINGS"); !st) return st.error();
 
   const std::uint32_t blocks = (count + 31) / 32;
   std::vector<std::uint8_t> feat(sizeof(ethtool_gfeatures) + blocks * sizeof(ethtool_get_features_block));
   auto* gf = reinterpret_cast<ethtool_gfeatures*>(feat.data());
   gf->cmd = ETHTOOL_GFEATURES;
   gf->size = blocks;
-  if (auto st = ethtool(fd, ifname, gf, "ETHTOOL_GFEATURES"); !st) return st.error();
+  if (auto st = ethtoolRequest(fd, ifname, gf, "ETHTOOL_GFEATURES"); !st) return st.error();
 
   OffloadSet out;
   for (std::uint32_t i = 0; i < count; ++i) {

@@ -9,29 +9,13 @@
 #include <cstring>
 
 #include "base/UniqueFd.hpp"
+#include "src/EthtoolFeatures.hpp"
 
 namespace tvf {
 
 namespace {
 
 std::uint32_t word(const FeatureWords& w, std::size_t i) { return i < w.size() ? w[i] : 0; }
-
-Status ethtool(int fd, const std::string& ifname, void* data, const char* what) {
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, ifname.c_str(), IFNAMSIZ - 1);
-  ifr.ifr_data = static_cast<char*>(data);
-  if (::ioctl(fd, SIOCETHTOOL, &ifr) < 0) return Status::fail(errno, std::string(what) + " " + ifname);
-  return Status::ok();
-}
-
-Result<std::uint32_t> featureCount(int fd, const std::string& ifname) {
-  std::vector<std::uint8_t> sset(sizeof(ethtool_sset_info) + sizeof(std::uint32_t));
-  auto* info = reinterpret_cast<ethtool_sset_info*>(sset.data());
-  info->cmd = ETHTOOL_GSSET_INFO;
-  info->sset_mask = 1ULL << ETH_SS_FEATURES;
-  if (auto st = ethtool(fd, ifname, info, "ETHTOOL_GSSET_INFO"); !st) return st.error();
-  return info->sset_mask ? info->data[0] : 0u;
-}
 
 }  // namespace
 
@@ -60,14 +44,14 @@ FeatureWords OffloadIntent::toClear(const FeatureWords& requested) const {
 Result<FeatureWords> readRequestedFeatures(const std::string& ifname) {
   auto sock = UniqueFd::inetDgram();
   if (!sock) return sock.error();
-  auto count = featureCount(sock->get(), ifname);
+  auto count = ethtoolFeatureCount(sock->get(), ifname);
   if (!count) return count.error();
   const std::uint32_t blocks = (*count + 31) / 32;
   std::vector<std::uint8_t> buf(sizeof(ethtool_gfeatures) + blocks * sizeof(ethtool_get_features_block));
   auto* gf = reinterpret_cast<ethtool_gfeatures*>(buf.data());
   gf->cmd = ETHTOOL_GFEATURES;
   gf->size = blocks;
-  if (auto st = ethtool(sock->get(), ifname, gf, "ETHTOOL_GFEATURES"); !st) return st.error();
+  if (auto st = ethtoolRequest(sock->get(), ifname, gf, "ETHTOOL_GFEATURES"); !st) return st.error();
   FeatureWords out(blocks);
   for (std::uint32_t i = 0; i < blocks; ++i) out[i] = gf->features[i].requested;
   return out;
@@ -87,21 +71,21 @@ Status clearRequestedFeatures(const std::string& ifname, const FeatureWords& mas
   }
   // A positive return (ETHTOOL_F_WISH etc.) says the kernel kept some bits:
   // the ioctl still succeeded, and the log shows what tvf0 has.
-  return ethtool(sock->get(), ifname, sf, "ETHTOOL_SFEATURES");
+  return ethtoolRequest(sock->get(), ifname, sf, "ETHTOOL_SFEATURES");
 }
 
 std::vector<std::string> featureNames(const std::string& ifname, const FeatureWords& mask) {
   std::vector<std::string> out;
   auto sock = UniqueFd::inetDgram();
   if (!sock) return out;
-  auto count = featureCount(sock->get(), ifname);
+  auto count = ethtoolFeatureCount(sock->get(), ifname);
   if (!count || *count == 0) return out;
   std::vector<std::uint8_t> strs(sizeof(ethtool_gstrings) + *count * ETH_GSTRING_LEN);
   auto* gs = reinterpret_cast<ethtool_gstrings*>(strs.data());
   gs->cmd = ETHTOOL_GSTRINGS;
   gs->string_set = ETH_SS_FEATURES;
   gs->len = *count;
-  if (!ethtool(sock->get(), ifname, gs, "ETHTOOL_GSTRINGS")) return out;
+  if (!ethtoolRequest(sock->get(), ifname, gs, "ETHTOOL_GSTRINGS")) return out;
   for (std::uint32_t i = 0; i < *count; ++i) {
     if (!(word(mask, i / 32) & (1u << (i % 32)))) continue;
     const char* name = reinterpret_cast<const char*>(gs->data + i * ETH_GSTRING_LEN);
