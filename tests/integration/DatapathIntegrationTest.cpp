@@ -26,7 +26,7 @@ class Datapath : public TopologyTest {
   }
   void startIperfServer() {
     ASSERT_EQ(topo->inHost("iperf3 -s -D -B 198.18.0.1 --logfile " + topo->dir() + "/iperf-s.log").status, 0);
-    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(topo->waitForListener(true, "tcp", 5201));
   }
 };
 

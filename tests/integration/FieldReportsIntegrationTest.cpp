@@ -19,8 +19,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
 // A namespace to park links in; deleted when the test ends, also on failure.
 struct Park {
   explicit Park(std::string n) : name(std::move(n)) { ok = run("ip netns add " + name).status == 0; }

@@ -25,8 +25,6 @@ using namespace std::chrono_literals;
 
 const std::string kKernel = "    datapath: kernel\n";
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
 std::uint64_t u64(const nlohmann::json& status, const char* path, const char* field) {
   return status["counters"][path][field].get<std::uint64_t>();
 }

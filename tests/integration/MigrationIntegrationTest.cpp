@@ -17,8 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
 nlohmann::json lastJson(const std::string& out) {
   auto pos = out.rfind('{');
   if (pos == std::string::npos) return nullptr;
@@ -64,7 +62,8 @@ class Operations : public TopologyTest {
     CommandResult rh, rg;
     std::thread recvHost([&] { rh = topo->inHost(tool + " recv 198.18.0.1 6000 " + recvSecs); });
     std::thread recvGuest([&] { rg = topo->inGuest(tool + " recv 198.18.0.2 6001 " + recvSecs); });
-    std::this_thread::sleep_for(300ms);
+    EXPECT_TRUE(topo->waitForListener(true, "udp", 6000));
+    EXPECT_TRUE(topo->waitForListener(false, "udp", 6001));
     std::thread sendGuest([&] { topo->inGuest(tool + " send 198.18.0.1 6000 " + std::to_string(pps) + " " + std::to_string(secs)); });
     std::thread sendHost([&] { topo->inHost(tool + " send 198.18.0.2 6001 " + std::to_string(pps) + " " + std::to_string(secs)); });
     during();
@@ -193,7 +192,7 @@ TEST_F(Operations, RestartKeepsTheInterfaceAndTcp) {
   topo->addVf("vf0");
   ASSERT_TRUE(topo->waitForState("active", "vf"));
   ASSERT_EQ(topo->inHost("iperf3 -s -D -B 198.18.0.1").status, 0);
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(topo->waitForListener(true, "tcp", 5201));
   CommandResult tcp;
   std::thread client([&] { tcp = topo->inGuest("iperf3 -c 198.18.0.1 -t 8 -J"); });
   std::this_thread::sleep_for(2000ms);

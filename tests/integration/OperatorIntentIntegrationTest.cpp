@@ -19,24 +19,12 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
-std::string feature(const std::string& ethtoolK, const std::string& name) {
-  std::smatch m;
-  std::regex re("(^|\\n)\\s*" + name + ": (on|off)");
-  return std::regex_search(ethtoolK, m, re) ? m[2].str() : "?";
-}
-
 class OperatorIntent : public TopologyTest {
  protected:
   OperatorIntent() { makeInSetUp_ = false; }  // some tests want a jumbo topology
-  bool guestShows(const std::string& cmd, const std::string& needle) {
-    return Topology::waitFor([&] { return contains(topo->inGuest(cmd).out, needle); }, 10s);
-  }
-  bool guestLacks(const std::string& cmd, const std::string& needle) {
-    return Topology::waitFor([&] { return !contains(topo->inGuest(cmd).out, needle); }, 10s);
-  }
-  std::string tso() { return feature(topo->inGuest("ethtool -k tvf0").out, "tcp-segmentation-offload"); }
+  bool guestShows(const std::string& cmd, const std::string& needle) { return topo->guestShows(cmd, needle); }
+  bool guestLacks(const std::string& cmd, const std::string& needle) { return topo->guestLacks(cmd, needle); }
+  std::string tso() { return ethtoolFeature(topo->inGuest("ethtool -k tvf0").out, "tcp-segmentation-offload"); }
   void attachVf() {
     topo->addVf("vf0");
     ASSERT_TRUE(topo->waitForState("active", "vf"));
@@ -83,9 +71,9 @@ TEST_F(OperatorIntent, ChecksumOffOnTvf0SurvivesTheVfLeaving) {
   ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tx off").status, 0);
   topo->delVf("vf0");
   ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
-  EXPECT_EQ(feature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
+  EXPECT_EQ(ethtoolFeature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
   attachVf();
-  EXPECT_EQ(feature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
+  EXPECT_EQ(ethtoolFeature(topo->inGuest("ethtool -k tvf0").out, "tx-checksumming"), "off");
 }
 
 TEST_F(OperatorIntent, MacChangeOnTvf0IsRefusedAndPutBack) {

@@ -1,5 +1,7 @@
 #include "Topology.hpp"
 
+#include <regex>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -59,6 +61,25 @@ CommandResult Topology::inGuest(const std::string& cmd) const {
 }
 CommandResult Topology::inHost(const std::string& cmd) const {
   return run("ip netns exec " + host() + " sh -c '" + cmd + "'");
+}
+
+std::string ethtoolFeature(const std::string& ethtoolK, const std::string& name) {
+  std::smatch m;
+  std::regex re("(^|\\n)\\s*" + name + ": (on|off)");
+  return std::regex_search(ethtoolK, m, re) ? m[2].str() : "?";
+}
+
+bool Topology::guestShows(const std::string& cmd, const std::string& needle) const {
+  return waitFor([&] { return contains(inGuest(cmd).out, needle); }, std::chrono::seconds(10));
+}
+
+bool Topology::guestLacks(const std::string& cmd, const std::string& needle) const {
+  return waitFor([&] { return !contains(inGuest(cmd).out, needle); }, std::chrono::seconds(10));
+}
+
+bool Topology::waitForListener(bool host, const std::string& proto, int port) const {
+  const std::string cmd = "ss -Hln" + std::string(proto == "tcp" ? "t" : "u") + " 'sport = :" + std::to_string(port) + "'";
+  return waitFor([&] { return !(host ? inHost(cmd) : inGuest(cmd)).out.empty(); }, std::chrono::seconds(10));
 }
 
 void Topology::addVf(const std::string& name) const { run(kScript + " add-vf " + prefix_ + " " + name); }

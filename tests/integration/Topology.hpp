@@ -32,6 +32,13 @@ CommandResult run(const std::string& cmd);
 // "user" when unset.
 std::string datapathMode();
 
+inline bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+// The state ("on" / "off") of feature `name` in `ethtool -k` output; "?"
+// when it is not listed.
+std::string ethtoolFeature(const std::string& ethtoolK, const std::string& name);
+
 class Topology {
  public:
   explicit Topology(int mtu = 1500);
@@ -70,6 +77,13 @@ class Topology {
 
   // Polls `pred` every 20 ms until it holds or `timeout` passes.
   static bool waitFor(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
+  // Waits (10 s at most) until `cmd` run in the guest prints / no longer
+  // prints `needle`.
+  bool guestShows(const std::string& cmd, const std::string& needle) const;
+  bool guestLacks(const std::string& cmd, const std::string& needle) const;
+  // Waits (10 s at most) until a socket listens on `port` in the host's
+  // (or the guest's) namespace: `proto` "tcp" or "udp".
+  bool waitForListener(bool host, const std::string& proto, int port) const;
   bool waitForState(const std::string& state, const std::string& active,
                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
 

@@ -16,38 +16,28 @@ namespace {
 
 using namespace std::chrono_literals;
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
-
-std::string feature(const std::string& ethtoolK, const std::string& name) {
-  std::smatch m;
-  std::regex re("(^|\\n)\\s*" + name + ": (on|off)");
-  return std::regex_search(ethtoolK, m, re) ? m[2].str() : "?";
-}
-
 class Transparency : public TopologyTest {
  protected:
   Transparency() { makeInSetUp_ = false; }  // some tests want a jumbo topology
-  bool guestShows(const std::string& cmd, const std::string& needle) {
-    return Topology::waitFor([&] { return contains(topo->inGuest(cmd).out, needle); }, 10s);
-  }
+  bool guestShows(const std::string& cmd, const std::string& needle) { return topo->guestShows(cmd, needle); }
 };
 
 TEST_F(Transparency, EthtoolShowsTheIntersectionAndItsRestore) {
   make();
   ASSERT_TRUE(topo->startTvfd("    attach_wait_ms: 1500\n"));
   const auto synthOnly = topo->inGuest("ethtool -k tvf0").out;
-  EXPECT_EQ(feature(synthOnly, "tcp-segmentation-offload"), "on");
-  EXPECT_EQ(feature(synthOnly, "tx-checksumming"), "on");
+  EXPECT_EQ(ethtoolFeature(synthOnly, "tcp-segmentation-offload"), "on");
+  EXPECT_EQ(ethtoolFeature(synthOnly, "tx-checksumming"), "on");
   topo->addVf("vf0");
   ASSERT_EQ(topo->inGuest("ethtool -K vf0 tso off").status, 0);  // within attach_wait
   ASSERT_TRUE(topo->waitForState("active", "vf"));
   auto attached = topo->inGuest("ethtool -k tvf0").out;
-  EXPECT_EQ(feature(attached, "tcp-segmentation-offload"), "off");
-  EXPECT_EQ(feature(attached, "tx-checksumming"), "on");
+  EXPECT_EQ(ethtoolFeature(attached, "tcp-segmentation-offload"), "off");
+  EXPECT_EQ(ethtoolFeature(attached, "tx-checksumming"), "on");
   // The VF's capabilities change while it is active: recomputed.
   ASSERT_EQ(topo->inGuest("ethtool -K vf0 tx off").status, 0);
   EXPECT_TRUE(guestShows("ethtool -k tvf0", "tx-checksumming: off"));
-  EXPECT_EQ(feature(topo->inGuest("ethtool -k tvf0").out, "tcp-segmentation-offload"), "off");
+  EXPECT_EQ(ethtoolFeature(topo->inGuest("ethtool -k tvf0").out, "tcp-segmentation-offload"), "off");
   auto s = topo->status();
   EXPECT_EQ(std::find(s["caps"]["offloads"].begin(), s["caps"]["offloads"].end(), "tx-tcp-segmentation"),
             s["caps"]["offloads"].end());
@@ -165,7 +155,9 @@ for i in range(40):
   const auto before = topo->status();
   CommandResult recv;
   std::thread rx([&] { recv = topo->inGuest("python3 " + dir + "/recv.py"); });
-  std::this_thread::sleep_for(1000ms);  // the join's IGMP report reaches the bridge
+  // The join's IGMP report has reached the host's bridge (snooping on).
+  EXPECT_TRUE(Topology::waitFor([&] { return contains(topo->inHost("bridge mdb show").out, "239.1.2.3"); }, 10s))
+      << topo->inHost("bridge mdb show").out;
   EXPECT_EQ(topo->inHost("python3 " + dir + "/send.py").status, 0);
   rx.join();
   EXPECT_GE(std::atoi(recv.out.c_str()), 30) << recv.out;
