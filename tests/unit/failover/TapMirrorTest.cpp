@@ -90,21 +90,13 @@ namespace {
 
 using testing::FakeKernel;
 
-class TapMirrorIntentTest : public ::testing::Test {
+// The same, with the TAP's MAC set.
+class TapMirrorIntentTest : public TapMirrorTest {
  protected:
   void SetUp() override {
-    kernel.addLink(5, "vf0", MacAddress{});
-    kernel.addLink(2, "eth0", MacAddress{});
-    tap.ifindex = 10;
-    tap.mtu = 1500;
-    tap.up = true;
+    TapMirrorTest::SetUp();
     tap.mac = *MacAddress::parse("02:00:c6:12:00:02");
   }
-  std::vector<TapMirror::Target> targets() const { return {{5, "vf0"}, {2, "eth0"}}; }
-
-  FakeKernel kernel;
-  TapMirror mirror{"tvf0", kernel, kernel};
-  LinkInfo tap;
 };
 
 TEST_F(TapMirrorIntentTest, APromiscuityCounterAloneMakesBothBackendsPromiscuous) {
