@@ -87,11 +87,13 @@ TEST_F(MetricsHttp, AStalledScraperDoesNotBlockTheControlSocket) {
   ASSERT_TRUE(topo->startTvfd("metrics_listen: " + kListen + "\n"));
   // Two clients send half a request and hold on: both HTTP threads are busy
   // until their read timeout (5 s).
-  const std::string log = topo->dir() + "/stall.out";
-  topo->inGuest("for i in 1 2; do /usr/bin/python3 " + tool("tcp_hold.py") + " stall 127.0.0.1 9417 4 >>" + log +
-                " 2>&1 & done");
-  ASSERT_TRUE(Topology::waitFor([&] { return run("grep -c ready " + log).out == "2\n"; }, 5s))
-      << run("cat " + log).out;
+  // Each client reports on a file of its own.
+  const std::string log = topo->dir() + "/stall";
+  topo->inGuest("for i in 1 2; do /usr/bin/python3 " + tool("tcp_hold.py") + " stall 127.0.0.1 9417 4 >" + log +
+                ".$i.out 2>&1 & done");
+  ASSERT_TRUE(Topology::waitFor([&] { return run("cat " + log + ".1.out " + log + ".2.out").out == "ready\nready\n"; },
+                                5s))
+      << run("cat " + log + ".*.out").out;
   const auto t0 = std::chrono::steady_clock::now();
   auto status = topo->tvfctl("status --json");
   const auto took = std::chrono::steady_clock::now() - t0;

@@ -4,8 +4,10 @@
 usage: tcp_hold.py stall HOST PORT SECONDS   connect, send half an HTTP
                                              request, hold the connection
        tcp_hold.py squat HOST PORT SECONDS   bind and listen on the port
-Prints "ready" (flushed) once the socket is set up, then sleeps SECONDS.
+Writes "ready" and its newline in one write(2) once the socket is set up
+(processes appending to one file never split the line), then sleeps SECONDS.
 """
+import os
 import socket
 import sys
 import time
@@ -18,5 +20,5 @@ else:
     s = socket.socket()
     s.bind((host, port))
     s.listen()
-print("ready", flush=True)
+os.write(1, b"ready\n")
 time.sleep(secs)
