@@ -131,6 +131,19 @@ std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats&
     o << "tvf_active_path{pair=\"" << prometheusLabel(p.name) << "\",path=\"synthetic\"} " << (p.active == PathKind::Synthetic) << "\n";
     o << "tvf_active_path{pair=\"" << prometheusLabel(p.name) << "\",path=\"vf\"} " << (p.active == PathKind::Vf) << "\n";
   }
+  family("tvf_pair_datapath", "gauge",
+         "1 for the datapath the pair runs (mode: kernel = tc-BPF redirect, user = worker threads) and why.");
+  for (const auto& p : pairs)
+    o << "tvf_pair_datapath{pair=\"" << prometheusLabel(p.name) << "\",mode=\"" << prometheusLabel(p.datapath.mode)
+      << "\",reason=\"" << prometheusLabel(p.datapath.reason) << "\"} 1\n";
+  family("tvf_kernel_fallbacks_total", "counter",
+         "Kernel datapath: frames for a backend that had vanished, sent out of the other one in the kernel.");
+  for (const auto& p : pairs)
+    o << "tvf_kernel_fallbacks_total{pair=\"" << prometheusLabel(p.name) << "\"} " << p.datapath.fallbacks << "\n";
+  family("tvf_egress_mirror", "gauge",
+         "Kernel datapath: 1 while egress is mirrored into tvf0 for a packet socket (tcpdump) on it.");
+  for (const auto& p : pairs)
+    o << "tvf_egress_mirror{pair=\"" << prometheusLabel(p.name) << "\"} " << p.datapath.mirror << "\n";
   family("tvf_last_switch_timestamp_seconds", "gauge", "Unix time of the last datapath switch (0: none).");
   for (const auto& p : pairs)
     o << "tvf_last_switch_timestamp_seconds{pair=\"" << prometheusLabel(p.name) << "\"} "

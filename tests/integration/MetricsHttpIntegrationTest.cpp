@@ -45,6 +45,17 @@ TEST_F(MetricsHttp, ScrapeParsesAndFollowsTheSwitch) {
   EXPECT_GE(m["families"].get<int>(), 10);
   EXPECT_GE(m["samples"].get<int>(), 20);
   EXPECT_EQ(m["values"]["tvf_active_path{pair=tvf0,path=synthetic}"], 1.0) << m.dump(1);
+  // Which datapath the pair runs, with the reason as a label.
+  int datapathSamples = 0;
+  for (const auto& [key, value] : m["values"].items()) {
+    if (key.rfind("tvf_pair_datapath{", 0) != 0) continue;
+    ++datapathSamples;
+    EXPECT_NE(key.find("{mode=" + datapathMode() + ",pair=tvf0,reason="), std::string::npos) << key;  // labels sorted
+    EXPECT_EQ(value, 1.0) << key;
+  }
+  EXPECT_EQ(datapathSamples, 1) << m.dump(1);
+  EXPECT_TRUE(m["values"].contains("tvf_kernel_fallbacks_total{pair=tvf0}")) << m.dump(1);
+  EXPECT_EQ(m["values"]["tvf_egress_mirror{pair=tvf0}"], 0.0) << m.dump(1);
 
   // The HTTP text is refreshed by the control thread: a VF attach shows up.
   topo->addVf("vf0");

@@ -27,6 +27,10 @@ PairStatus sample() {
   s.vfCounters.rxPackets = 10;
   s.syntheticCounters.txDropped = 2;
   s.switches = 3;
+  s.datapath.mode = "kernel";
+  s.datapath.reason = "auto: BPF programs loaded, VF backend is a netdev";
+  s.datapath.fallbacks = 7;
+  s.datapath.mirror = true;
   return s;
 }
 
@@ -93,6 +97,13 @@ TEST(Metrics, FollowTheTextFormat) {
   EXPECT_NE(text.find("tvf_path_rx_packets_total{pair=\"tvf0\",path=\"vf\"} 10"), std::string::npos);
   EXPECT_NE(text.find("tvf_pair_state{pair=\"tvf0\",state=\"active\"} 1"), std::string::npos);
   EXPECT_NE(text.find("tvf_switches_total{pair=\"tvf0\"} 3"), std::string::npos);
+  // Which datapath, and why; the kernel datapath's own figures.
+  EXPECT_NE(text.find("tvf_pair_datapath{pair=\"tvf0\",mode=\"kernel\",reason=\"auto: BPF programs loaded, VF backend is "
+                      "a netdev\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tvf_kernel_fallbacks_total{pair=\"tvf0\"} 7"), std::string::npos);
+  EXPECT_NE(text.find("tvf_egress_mirror{pair=\"tvf0\"} 1"), std::string::npos);
 }
 
 TEST(PathFrames, GratuitousArpAnnouncesTheAddress) {
