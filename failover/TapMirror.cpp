@@ -1,5 +1,7 @@
 #include "failover/TapMirror.hpp"
 
+#include <cerrno>
+
 #include "base/Log.hpp"
 
 namespace tvf {
@@ -88,10 +90,16 @@ TapMirror::Outcome TapMirror::forward(const LinkInfo& before, const LinkInfo& no
 
 TapMirror::Kept TapMirror::keep(const LinkInfo& tap, const LinkInfo& backend) {
   Kept out;
+  bool gone = false;  // the backend unregisters: its removal event follows, nothing to put back
   auto fix = [&](const std::string& what, bool differs, const std::string& from, const std::string& to,
                  auto apply) {
-    if (!differs) return;
+    if (!differs || gone) return;
     if (auto st = apply(); !st) {
+      if (st.error().code == ENODEV) {
+        gone = true;
+        log_->debug("{}: {} is going away ({} {}); not set back", pair_, backend.ifname, what, from);
+        return;
+      }
       if (out.error.empty())
         out.error = backend.ifname + " changed behind tvf's back (" + what + " " + from + "), and refused " + what +
                     " " + to + ": " + st.error().describe();

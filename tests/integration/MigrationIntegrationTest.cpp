@@ -186,6 +186,30 @@ TEST_F(Operations, SurpriseRemovalIsMeasured) {
   EXPECT_TRUE(topo->waitForState("novf", "synthetic"));
 }
 
+// A VF that is simply gone was not changed behind tvf's back: it goes down
+// as it unregisters, and putting it back up fails with ENODEV. Neither a VF
+// tvfd took by itself nor one named in `tvfctl attach` leaves that error.
+TEST_F(Operations, ASurpriseRemovalIsNotReportedAsAChangeBehindTvfsBack) {
+  ASSERT_TRUE(topo->startTvfd());
+  for (const bool named : {false, true}) {
+    SCOPED_TRACE(named ? "named in tvfctl attach" : "taken by tvfd");
+    topo->addVf("vf0");
+    if (named) {
+      ASSERT_TRUE(topo->waitForState("active", "vf"));
+      auto r = topo->tvfctl("attach tvf0 vf0");
+      ASSERT_EQ(r.status, 0) << r.out;
+    }
+    ASSERT_TRUE(topo->waitForState("active", "vf"));
+    topo->delVf("vf0");
+    ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+    const auto s = topo->status();
+    const std::string lastError = s["last_error"].is_string() ? s["last_error"].get<std::string>() : "";
+    EXPECT_FALSE(contains(lastError, "behind tvf's back")) << lastError;
+    EXPECT_FALSE(contains(lastError, "No such device")) << lastError;
+    EXPECT_FALSE(contains(topo->tvfdLog(), "changed behind tvf's back")) << topo->tvfdLog();
+  }
+}
+
 TEST_F(Operations, RestartKeepsTheInterfaceAndTcp) {
   ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0").status, 0);
   ASSERT_TRUE(topo->startTvfd("    persist: true\n"));

@@ -182,5 +182,18 @@ TEST_F(TapMirrorIntentTest, KeepReportsARefusal) {
       << kept.error;
 }
 
+// A VF unplugged by surprise goes down as it unregisters: putting it back up
+// fails with ENODEV. That is its removal, not a change behind tvf's back
+// (the removal event follows): no error, no further attempt.
+TEST_F(TapMirrorIntentTest, KeepSaysNothingOfABackendThatIsGoingAway) {
+  tap.mtu = 9000;
+  kernel.links[5].info.up = false;
+  kernel.failAlways("setMtu", 5, ENODEV);
+  auto kept = mirror.keep(tap, kernel.links[5].info);
+  EXPECT_TRUE(kept.error.empty()) << kept.error;
+  EXPECT_TRUE(kept.restored.empty());
+  EXPECT_FALSE(kernel.links[5].info.up);  // the MTU's ENODEV ended it: no "up" was tried
+}
+
 }  // namespace
 }  // namespace tvf
