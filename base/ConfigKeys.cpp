@@ -146,6 +146,13 @@ const std::vector<ConfigKey> kKeys = {
               if (auto i = r.choice({"auto", "kernel", "user"})) p.datapath = kValues[*i];
             },
             samePair<&PairConfig::datapath>, copyPair<&PairConfig::datapath>),
+    pairKey("tc_hook", false, false, "auto | tcx | clsact", "auto",
+            "where the kernel datapath's programs attach: tcx (kernel 6.6+) or a clsact qdisc",
+            [](KeyReader& r, PairConfig& p) {
+              static const TcHookChoice kValues[] = {TcHookChoice::Auto, TcHookChoice::Tcx, TcHookChoice::Clsact};
+              if (auto i = r.choice({"auto", "tcx", "clsact"})) p.tcHook = kValues[*i];
+            },
+            samePair<&PairConfig::tcHook>, copyPair<&PairConfig::tcHook>),
     pairKey("vf_datapath", false, false, "auto | packet | verbs", "auto",
             "the VF backend of the user datapath",
             [](KeyReader& r, PairConfig& p) {

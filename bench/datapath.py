@@ -31,7 +31,8 @@ does not move.
 
   bench/datapath.py [RUNS] [SECONDS]     (default 3 runs of 3 s: about 5 minutes)
   bench/datapath.py 5 5                  (the figures in the report: about 10.5 minutes)
-  env: TVF_BENCH_ONLY=tcp,pps,loss,rtt (a subset), TVF_WORKER_PRIORITY (user mode's workers)
+  env: TVF_BENCH_ONLY=tcp,pps,loss,rtt (a subset), TVF_WORKER_PRIORITY (user mode's workers),
+       TVF_BENCH_TC_HOOK=auto|tcx|clsact (the kernel datapath's tc_hook)
 
 Needs root; makes its own namespaces and removes them, also on failure.
 Timing figures depend on what else runs on the machine: it prints the load.
@@ -120,7 +121,9 @@ class Bench:
             with open(conf, "w") as f:
                 f.write("control_socket: %s\nworker_priority: %s\nlog_level: warn\npairs:\n  - name: tvf0\n"
                         "    synthetic: eth0\n    attach_wait_ms: 200\n    persist: false\n    datapath: %s\n"
-                        % (path.sock, os.environ.get("TVF_WORKER_PRIORITY", "1"), mode))
+                        "    tc_hook: %s\n"
+                        % (path.sock, os.environ.get("TVF_WORKER_PRIORITY", "1"), mode,
+                           os.environ.get("TVF_BENCH_TC_HOOK", "auto")))
             # exec: the pid is tvfd's own (for VmRSS).
             path.tvfd = subprocess.Popen("exec ip netns exec %s %s --config %s" % (path.ns, TVFD, conf), shell=True,
                                          stdout=subprocess.DEVNULL,
@@ -135,8 +138,10 @@ class Bench:
             dp = s.get("datapath", {})
             if dp.get("mode") != mode:
                 raise RuntimeError("%s runs datapath %s, not %s: %s" % (path.label, dp.get("mode"), mode, dp))
-            print("%-22s pid %d, datapath %s (%s), workers %s" % (path.label, path.tvfd.pid, dp.get("mode"),
-                  dp.get("reason", ""), s.get("workers", {})), flush=True)
+            print("%-22s pid %d, datapath %s (%s)%s, workers %s" % (
+                path.label, path.tvfd.pid, dp.get("mode"), dp.get("reason", ""),
+                ", on %s (%s)" % (dp["hook"], dp.get("hook_reason")) if dp.get("hook") else "", s.get("workers", {})),
+                flush=True)
         sh("ip netns exec %s iperf3 -s -D -B %s" % (self.h, HOST_IP))
         for path in self.paths:  # ARP both ways before anything is timed
             sh("ip netns exec %s ping -c 3 -i 0.2 -W 2 %s" % (path.ns, HOST_IP))

@@ -19,7 +19,7 @@ Result<DatapathPtr> ModeDatapathFactory::makeKernel(const DatapathSpec& spec, co
   if (!spec.ingress) return Error{EINVAL, "kernel datapath for " + spec.config.name + ": no owner of the ingress hooks"};
   // tvf0's egress program, if a previous run left one, leads to its maps:
   // the configuration and the counters carry over.
-  auto programs = TcRedirect::load(spec.config.name, {spec.tapIfindex});
+  auto programs = TcRedirect::load(spec.config.name, {spec.tapIfindex}, spec.config.tcHook);
   if (!programs) return programs.error();
   return DatapathPtr(std::make_unique<KernelDatapath>(spec.config.name, spec.tapIfindex, spec.queueFds,
                                                       std::move(programs).value(), *spec.ingress, reason));

@@ -69,7 +69,9 @@ nlohmann::json pairStatusJson(const PairStatus& s) {
               : "every frame crosses userspace twice: below the kernel path's throughput and latency, and the "
                 "workers' CPU time is taken from the applications"},
       {"mirror", s.datapath.mirror},
-      {"fallbacks", s.datapath.fallbacks}};
+      {"fallbacks", s.datapath.fallbacks},
+      {"hook", s.datapath.hook.empty() ? nullptr : nlohmann::json(s.datapath.hook)},
+      {"hook_reason", s.datapath.hookReason.empty() ? nullptr : nlohmann::json(s.datapath.hookReason)}};
   return j;
 }
 
@@ -197,6 +199,7 @@ std::string statusTable(const nlohmann::json& status) {
       const auto& d = p["datapath"];
       o << "  datapath: " << d.value("mode", "?") << " (" << d.value("reason", "") << ")";
       if (d.value("mode", "") == "kernel") {
+        if (d.contains("hook") && d["hook"].is_string()) o << ", on " << d["hook"].get<std::string>();
         o << (d.value("mirror", false) ? ", mirroring egress for a packet socket on " : ", no mirroring on ")
           << p["name"].get<std::string>() << "\n  note: " << p["name"].get<std::string>()
           << "'s own counters (ip -s link) do not count redirected frames; the rx/tx above are the real ones";

@@ -45,12 +45,13 @@ run() {
     # default: with worker_priority 0 the loss was 30x higher and the tests
     # that check the default scheduling fail.
     # The user datapath's worker threads are where threads meet, so TSan
-    # runs the integration tests in user mode only (kernel mode adds no
-    # thread of tvfd's); the demos are end-to-end runs of the same code.
+    # runs the integration tests in user mode only (kernel mode, on tcx or
+    # on clsact, adds no thread of tvfd's); the demos are end-to-end runs
+    # of the same code.
     # The two path-proof tests promise zero loss at 5,000/s while the
     # switch port behind the VF is dead for 400 ms of a 1 s proof limit:
     # the same kind of promise (PairTest covers their logic under TSan).
-    set -- -E '(^|\.)Operations\.(PlannedMigrationLosesNoDatagram|AFreshVfGetsTxOnlyOnceItsSwitchPortForwards|AVfAlreadyUpWhenTakenGetsTxOnlyOnceItsSwitchPortForwards)$|^kernel\.|^demo_' "$@"
+    set -- -E '(^|\.)Operations\.(PlannedMigrationLosesNoDatagram|AFreshVfGetsTxOnlyOnceItsSwitchPortForwards|AVfAlreadyUpWhenTakenGetsTxOnlyOnceItsSwitchPortForwards)$|^kernel\.|^clsact\.|^demo_' "$@"
   else
     # Both datapath modes under ASan+UBSan; the demos (70 s each, the same
     # code paths as the migration tests) are left to scripts/test.sh, and so

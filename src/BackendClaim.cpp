@@ -19,12 +19,16 @@
 
 #include "base/Log.hpp"
 #include "base/UniqueFd.hpp"
+#include "datapath/kernel/TcxHook.hpp"
 
 namespace tvf {
 namespace {
 
 // Our filter's identity on the clsact ingress hook.
 constexpr std::uint32_t kFilterHandle = 0x7476;  // "tv"
+// The prefix of every program tvf puts on a backend's hooks (tvf_drop here,
+// the kernel datapath's tvf_ingress).
+constexpr const char* kOurPrograms = "tvf_";
 constexpr std::uint32_t kFilterPriority = 1;
 
 bool isIpv6LinkLocal(const nlmsghdr* h) {
@@ -292,21 +296,30 @@ Status BackendClaimer::claim(int ifindex) {
 }
 
 Status BackendClaimer::attachIngress(int ifindex, Claim& c) {
-  if (auto p = programs_.find(ifindex); p != programs_.end()) {
-    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-    int r = bpf_tc_hook_create(&hook);
-    if (r == 0) {
-      c.createdClsact = true;
-    } else if (r != -EEXIST) {
-      return Status::fail(-r, "create clsact on " + c.ifname);
+  const auto p = programs_.find(ifindex);
+  if (p != programs_.end() && p->second.point == TcAttachPoint::Tcx) {
+    // The datapath's program on tcx (in place of a previous run's), and the
+    // claim's drop beneath it on clsact, which tcx hides: what runs once
+    // the program goes (useIngressDrop, release).
+    if (auto st = tcxAttach(ifindex, TcHook::Ingress, p->second.fd, p->second.name); !st) return st;
+    if (!c.filterAttached || c.clsactProgram != "tvf_drop") {
+      if (auto st = attachDrop(ifindex, c); !st) return st;
     }
-    LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = p->second.fd, .flags = BPF_TC_F_REPLACE, .handle = kFilterHandle,
-                .priority = kFilterPriority);
-    if (r = bpf_tc_attach(&hook, &opts); r < 0) return Status::fail(-r, "attach " + p->second.name + " on " + c.ifname);
-    c.filterAttached = true;
     c.ingressProgram = p->second.name;
     return Status::ok();
   }
+  if (p != programs_.end()) {
+    if (auto st = attachOnClsact(ifindex, c, p->second.fd, p->second.name); !st) return st;
+  } else if (auto st = attachDrop(ifindex, c); !st) {
+    return st;
+  }
+  c.ingressProgram = c.clsactProgram;
+  // A tcx program of ours (a previous run's, or this one's before it went
+  // back to the drop) would hide what now sits on clsact.
+  return tcxDetach(ifindex, TcHook::Ingress, kOurPrograms);
+}
+
+Status BackendClaimer::attachDrop(int ifindex, Claim& c) {
   bpf_insn prog[2] = {};
   prog[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
   prog[0].dst_reg = BPF_REG_0;
@@ -316,31 +329,36 @@ Status BackendClaimer::attachIngress(int ifindex, Claim& c) {
   int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "tvf_drop", "GPL", prog, 2, &lopts);
   if (fd < 0) return Status::fail(-fd, "load ingress drop program");
   UniqueFd progFd(fd);
+  return attachOnClsact(ifindex, c, progFd.get(), "tvf_drop");
+}
 
+Status BackendClaimer::attachOnClsact(int ifindex, Claim& c, int progFd, const std::string& name) {
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+  const bool createdBefore = c.createdClsact;
   int r = bpf_tc_hook_create(&hook);
-  if (r == 0) {
+  const bool created = r == 0;
+  if (created) {
     c.createdClsact = true;
   } else if (r != -EEXIST) {
     return Status::fail(-r, "create clsact on " + c.ifname);
   }
-  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = progFd.get(), .flags = BPF_TC_F_REPLACE,
-              .handle = kFilterHandle, .priority = kFilterPriority);
-  r = bpf_tc_attach(&hook, &opts);
-  if (r < 0) {
-    if (c.createdClsact) {
+  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = progFd, .flags = BPF_TC_F_REPLACE, .handle = kFilterHandle,
+              .priority = kFilterPriority);
+  if (r = bpf_tc_attach(&hook, &opts); r < 0) {
+    if (created) {
       hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
       bpf_tc_hook_destroy(&hook);
+      c.createdClsact = createdBefore;
     }
-    return Status::fail(-r, "attach ingress drop on " + c.ifname);
+    return Status::fail(-r, "attach " + name + " on " + c.ifname);
   }
   c.filterAttached = true;
-  c.ingressProgram = "tvf_drop";
+  c.clsactProgram = name;
   return Status::ok();
 }
 
-Status BackendClaimer::useIngressProgram(int ifindex, int progFd, const std::string& name) {
-  programs_[ifindex] = Program{progFd, name};
+Status BackendClaimer::useIngressProgram(int ifindex, int progFd, const std::string& name, TcAttachPoint point) {
+  programs_[ifindex] = Program{progFd, name, point};
   auto it = claims_.find(ifindex);
   if (it == claims_.end()) return Status::ok();
   if (auto st = attachIngress(ifindex, it->second); !st) return st;
@@ -364,6 +382,9 @@ std::vector<std::pair<int, std::string>> BackendClaimer::inheritedHooks() const 
 }
 
 void BackendClaimer::detachIngress(int ifindex, Claim& c) {
+  // A tcx program first: frames then meet the drop beneath it, then nothing.
+  if (auto st = tcxDetach(ifindex, TcHook::Ingress, kOurPrograms); !st)
+    log_->warn("{}", st.error().describe());
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
   if (c.createdClsact) {
     hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);

@@ -65,8 +65,11 @@ std::string ifnameOf(int ifindex) {
   return if_indextoname(static_cast<unsigned>(ifindex), buf) ? buf : "ifindex " + std::to_string(ifindex);
 }
 
-// The program of ours attached at our handle/priority on one hook, if any.
-UniqueFd attachedProgram(int ifindex, bool egress) {
+const char* programName(bool egress) { return egress ? "tvf_egress" : "tvf_ingress"; }
+TcHook hookOf(bool egress) { return egress ? TcHook::Egress : TcHook::Ingress; }
+
+// The program of ours attached at our handle/priority on one clsact hook, if any.
+UniqueFd clsactProgram(int ifindex, bool egress) {
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
   LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TcRedirect::kFilterHandle, .priority = TcRedirect::kFilterPriority);
   if (bpf_tc_query(&hook, &opts) < 0 || opts.prog_id == 0) return {};
@@ -75,9 +78,24 @@ UniqueFd attachedProgram(int ifindex, bool egress) {
   bpf_prog_info info = {};
   std::uint32_t len = sizeof info;
   if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) < 0) return {};
-  const char* want = egress ? "tvf_egress" : "tvf_ingress";
-  if (std::strncmp(info.name, want, sizeof info.name) != 0) return {};  // e.g. the claim's tvf_drop
+  if (std::strncmp(info.name, programName(egress), sizeof info.name) != 0) return {};  // e.g. the claim's tvf_drop
   return fd;
+}
+
+// The program of ours on one hook, tcx first (it runs first), then clsact.
+UniqueFd ourProgram(int ifindex, bool egress, TcAttachPoint* where = nullptr) {
+  if (UniqueFd fd = tcxProgram(ifindex, hookOf(egress), programName(egress))) {
+    if (where) *where = TcAttachPoint::Tcx;
+    return fd;
+  }
+  if (where) *where = TcAttachPoint::Clsact;
+  return clsactProgram(ifindex, egress);
+}
+
+std::uint32_t progId(int fd) {
+  bpf_prog_info info = {};
+  std::uint32_t len = sizeof info;
+  return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
 }
 
 // The maps of a program, by name.
@@ -112,9 +130,26 @@ bool validSlot(RedirectSlot s) { return s == RedirectSlot::Vf || s == RedirectSl
 
 }  // namespace
 
-Result<std::unique_ptr<TcRedirect>> TcRedirect::load(const std::string& pair, const std::vector<int>& adoptFrom) {
+Result<std::unique_ptr<TcRedirect>> TcRedirect::load(const std::string& pair, const std::vector<int>& adoptFrom,
+                                                     TcHookChoice hook) {
   auto log = kdpLogger();
   ScopedLibbpfPrint print;
+  TcAttachPoint point = TcAttachPoint::Clsact;
+  std::string pointReason;
+  switch (hook) {
+    case TcHookChoice::Tcx:
+      if (!tcxSupported()) return Error{EOPNOTSUPP, "tc_hook: tcx for " + pair + ": this kernel has no tcx hooks (6.6+)"};
+      point = TcAttachPoint::Tcx;
+      pointReason = "tc_hook: tcx";
+      break;
+    case TcHookChoice::Clsact:
+      pointReason = "tc_hook: clsact";
+      break;
+    case TcHookChoice::Auto:
+      point = tcxSupported() ? TcAttachPoint::Tcx : TcAttachPoint::Clsact;
+      pointReason = tcxSupported() ? "auto: the kernel has tcx hooks" : "auto: no tcx hooks in this kernel (6.6+)";
+      break;
+  }
   LIBBPF_OPTS(bpf_object_open_opts, oopts, .object_name = "tvf_redirect");
   bpf_object* obj = bpf_object__open_mem(tvf_redirect_bpf_o, tvf_redirect_bpf_o_len, &oopts);
   if (!obj) return Error{errno ? errno : EINVAL, "open the embedded tc redirect object for " + pair};
@@ -126,7 +161,7 @@ Result<std::unique_ptr<TcRedirect>> TcRedirect::load(const std::string& pair, co
   std::string from;
   for (int ifindex : adoptFrom) {
     for (bool egress : {true, false}) {
-      if (UniqueFd prog = attachedProgram(ifindex, egress); prog && old.empty()) {
+      if (UniqueFd prog = ourProgram(ifindex, egress); prog && old.empty()) {
         old = mapsOf(prog.get());
         from = ifnameOf(ifindex) + (egress ? " egress" : " ingress");
       }
@@ -145,6 +180,8 @@ Result<std::unique_ptr<TcRedirect>> TcRedirect::load(const std::string& pair, co
     ++reused;
   }
   self->adopted_ = reused > 0;
+  self->point_ = point;
+  self->pointReason_ = std::move(pointReason);
 
   if (int r = bpf_object__load(obj); r < 0) return Error{-r, "load the tc redirect programs for " + pair};
   auto mapFd = [&](const char* name) {
@@ -164,10 +201,12 @@ Result<std::unique_ptr<TcRedirect>> TcRedirect::load(const std::string& pair, co
   TVF_ASSERT(self->cfgFd_ >= 0 && self->portsFd_ >= 0 && self->statsFd_ >= 0 && self->egressFd_ >= 0 &&
              self->ingressFd_ >= 0);
   if (self->adopted_)
-    log->info("{}: tc redirect programs loaded on the maps of the previous run's ({}, {} of {} maps reused)", pair,
-              from, reused, old.size());
+    log->info("{}: tc redirect programs loaded on the maps of the previous run's ({}, {} of {} maps reused); "
+              "attaching on {} ({})", pair, from, reused, old.size(),
+              self->point_ == TcAttachPoint::Tcx ? "tcx" : "clsact", self->pointReason_);
   else
-    log->info("{}: tc redirect programs loaded", pair);
+    log->info("{}: tc redirect programs loaded; attaching on {} ({})", pair,
+              self->point_ == TcAttachPoint::Tcx ? "tcx" : "clsact", self->pointReason_);
   return self;
 }
 
@@ -242,6 +281,21 @@ Result<int> TcRedirect::backend(RedirectSlot slot) const {
 Status TcRedirect::attach(int ifindex, bool egress) {
   ScopedLibbpfPrint print;  // "Exclusivity flag on" when the clsact exists
   const char* dir = egress ? "egress" : "ingress";
+  const int progFd = egress ? egressFd_ : ingressFd_;
+  if (point_ == TcAttachPoint::Tcx) {
+    if (auto st = tcxAttach(ifindex, hookOf(egress), progFd, programName(egress)); !st) return st;
+    // A clsact filter of ours beneath it (a previous run on clsact) is never
+    // reached now: remove it, and leave the qdisc to whoever else uses it.
+    if (clsactProgram(ifindex, egress)) {
+      LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+      LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kFilterHandle, .priority = kFilterPriority);
+      if (int r = bpf_tc_detach(&hook, &opts); r < 0 && r != -ENOENT)
+        log_->warn("{}: remove the clsact tvf_{} beneath tcx on {}: {}", pair_, dir, ifnameOf(ifindex),
+                   std::strerror(-r));
+    }
+    log_->debug("{}: tvf_{} attached on {} (tcx)", pair_, dir, ifnameOf(ifindex));
+    return Status::ok();
+  }
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
   int r = bpf_tc_hook_create(&hook);
   bool created = false;
@@ -250,8 +304,8 @@ Status TcRedirect::attach(int ifindex, bool egress) {
   } else if (r != -EEXIST) {
     return Status::fail(-r, std::string("create clsact on ") + ifnameOf(ifindex));
   }
-  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = egress ? egressFd_ : ingressFd_, .flags = BPF_TC_F_REPLACE,
-              .handle = kFilterHandle, .priority = kFilterPriority);
+  LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = progFd, .flags = BPF_TC_F_REPLACE, .handle = kFilterHandle,
+              .priority = kFilterPriority);
   r = bpf_tc_attach(&hook, &opts);
   if (r < 0) {
     if (created) {
@@ -261,18 +315,22 @@ Status TcRedirect::attach(int ifindex, bool egress) {
     return Status::fail(-r, std::string("attach tvf_") + dir + " on " + ifnameOf(ifindex));
   }
   if (created) createdClsact_.insert(ifindex);
-  log_->debug("{}: tvf_{} attached on {}{}", pair_, dir, ifnameOf(ifindex), created ? " (clsact created)" : "");
+  // A tcx program of ours (a previous run on tcx) would hide the filter.
+  if (auto st = tcxDetach(ifindex, hookOf(egress), programName(egress)); !st)
+    return st;
+  log_->debug("{}: tvf_{} attached on {} (clsact{})", pair_, dir, ifnameOf(ifindex), created ? ", created" : "");
   return Status::ok();
 }
 
 Status TcRedirect::detach(int ifindex, bool egress, ClsactCleanup cleanup) {
   ScopedLibbpfPrint print;
   const char* dir = egress ? "egress" : "ingress";
+  if (auto st = tcxDetach(ifindex, hookOf(egress), programName(egress)); !st) return st;
   const bool created = createdClsact_.erase(ifindex) != 0;
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
   LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kFilterHandle, .priority = kFilterPriority);
   int r = bpf_tc_detach(&hook, &opts);
-  // ENOENT: no such filter; ENODEV/EINVAL: the device (and its clsact) is gone.
+  // ENOENT: no such filter; ENODEV/EINVAL: the device (or its clsact) is gone.
   if (r < 0 && r != -ENOENT && r != -ENODEV && r != -EINVAL)
     return Status::fail(-r, std::string("detach tvf_") + dir + " from " + ifnameOf(ifindex));
   if (cleanup == ClsactCleanup::Remove || (cleanup == ClsactCleanup::IfCreated && created)) {
@@ -292,9 +350,13 @@ Status TcRedirect::detachIngress(int backendIfindex, ClsactCleanup cleanup) {
   return detach(backendIfindex, false, cleanup);
 }
 
-bool TcRedirect::attachedOn(int ifindex, TcHook hook) {
+bool TcRedirect::attachedOn(int ifindex, TcHook hook) { return attachedProgram(ifindex, hook).id != 0; }
+
+TcRedirect::Attached TcRedirect::attachedProgram(int ifindex, TcHook hook) {
   ScopedLibbpfPrint print;
-  return attachedProgram(ifindex, hook == TcHook::Egress).valid();
+  Attached out;
+  if (UniqueFd fd = ourProgram(ifindex, hook == TcHook::Egress, &out.point)) out.id = progId(fd.get());
+  return out;
 }
 
 Result<SlotCounters> TcRedirect::readCounters(RedirectSlot slot) const {

@@ -17,6 +17,9 @@ enum class VfDatapath { Auto, Packet, Verbs };
 // (worker threads), or auto (kernel where its programs load and the VF
 // backend is a netdev).
 enum class DatapathMode { Auto, Kernel, User };
+// Where the kernel datapath attaches its programs: the tcx hooks (kernel
+// 6.6+), a clsact qdisc, or auto (tcx where the kernel has it).
+enum class TcHookChoice { Auto, Tcx, Clsact };
 // What to do when a VF cannot take the TAP's MTU at attach time.
 enum class VfMtuPolicy {
   Refuse,  // do not attach; the pair stays on the synthetic (default)
@@ -31,6 +34,7 @@ struct PairConfig {
   bool transparent = true;                // false: the VF is left to the OS
   std::chrono::milliseconds attachWait{2000};
   DatapathMode datapath = DatapathMode::Auto;
+  TcHookChoice tcHook = TcHookChoice::Auto;
   VfDatapath vfDatapath = VfDatapath::Auto;
   unsigned queues = 1;
   bool persist = true;

@@ -21,6 +21,8 @@ struct DatapathStatus {
   std::size_t workers = 0;    // worker threads (0 in kernel mode)
   std::string scheduling;     // "fifo:N", "other", "other (fifo:N refused: ...)"; "" without workers
   bool mirror = false;        // kernel: egress mirrored into tvf0 for a packet socket (tcpdump)
+  std::string hook;           // kernel: where the programs attach, "tcx" or "clsact"; "" in user mode
+  std::string hookReason;     // why that hook ("auto: the kernel has tcx hooks", "tc_hook: clsact")
   std::uint64_t fallbacks = 0;  // kernel: frames meant for a vanished backend sent to the other
 };
 

@@ -43,7 +43,14 @@ class FakeDatapath final : public Datapath {
     return path == PathKind::Vf ? vfLive : synthLive;
   }
   std::string vfMechanism() const override { return vfBackend.mechanism; }
-  DatapathStatus describe() const override { return {"user", "fake", 1, "other"}; }
+  DatapathStatus describe() const override {
+    DatapathStatus d;
+    d.mode = "user";
+    d.reason = "fake";
+    d.workers = 1;
+    d.scheduling = "other";
+    return d;
+  }
   int eventFd() const override { return -1; }
   DatapathEvents drainEvents() override { return {}; }
 

@@ -338,7 +338,7 @@ TEST_F(KernelDatapath, KillAndRestartUnderAUdpStreamLosesNoDatagram) {
     atKill = topo->status();
     topo->stopTvfd(SIGKILL);
     // The programs outlive the daemon: the VF keeps carrying the stream.
-    EXPECT_TRUE(contains(topo->inGuest("tc filter show dev tvf0 egress").out, "tvf_egress"));
+    EXPECT_TRUE(contains(topo->guestTcPrograms("tvf0", "egress"), "tvf_egress"));
     const std::uint64_t vf0Tx = sysfs("vf0", "tx_packets");
     EXPECT_TRUE(Topology::waitFor([&] { return sysfs("vf0", "tx_packets") > vf0Tx + 2000; }, 10s));
     const auto t0 = std::chrono::steady_clock::now();
@@ -374,6 +374,55 @@ TEST_F(KernelDatapath, KillAndRestartUnderAUdpStreamLosesNoDatagram) {
   }
   // The stream after the kill went through the VF and is counted there.
   EXPECT_GE(u64(after, "vf", "tx_packets"), u64(atKill, "vf", "tx_packets") + 10000);
+}
+
+// tc_hook changed across a kill -9 and restart (clsact -> tcx, as an
+// upgrade to a kernel with tcx would do, and back): the new run attaches on
+// its hook, then removes the old run's programs from the other, with the
+// stream running on the VF. Nothing lost; nothing of ours left behind on
+// the old kind of hook.
+TEST_F(KernelDatapath, ARestartOntoTheOtherHookKindLosesNoDatagram) {
+  if (tcHookMode() == "clsact") GTEST_SKIP() << "names both kinds itself: runs in the default suite only";
+  for (const bool toTcx : {true, false}) {
+    SCOPED_TRACE(toTcx ? "clsact -> tcx" : "tcx -> clsact");
+    const std::string from = toTcx ? "clsact" : "tcx", to = toTcx ? "tcx" : "clsact";
+    ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n    tc_hook: " + from + "\n"));
+    attachVf();
+    ASSERT_EQ(topo->status()["datapath"]["hook"], from);
+    const long pps = 10000;
+    const double secs = 4;
+    auto s = udpStreams(pps, secs, [&] {
+      const std::uint64_t vfTx0 = u64(topo->status(), "vf", "tx_packets");
+      ASSERT_TRUE(Topology::waitFor([&] { return u64(topo->status(), "vf", "tx_packets") > vfTx0 + 5000; }, 10s));
+      topo->stopTvfd(SIGKILL);
+      ASSERT_EQ(run("sed -i 's/tc_hook: " + from + "/tc_hook: " + to + "/' " + topo->dir() + "/tvf.yaml").status, 0);
+      ASSERT_TRUE(topo->restartTvfd());
+      EXPECT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    });
+    for (const auto* j : {&s.toHost, &s.toGuest}) {
+      ASSERT_FALSE(j->is_null());
+      EXPECT_EQ((*j)["lost"], 0) << j->dump();
+      EXPECT_EQ((*j)["received"], static_cast<long>(pps * secs));
+    }
+    EXPECT_EQ(topo->status()["datapath"]["hook"], to);
+    const std::string ours = toTcx ? "tcx tvf_" : "name tvf_", stale = toTcx ? "name tvf_" : "tcx tvf_";
+    for (const auto& [dev, dir] : std::vector<std::pair<std::string, std::string>>{
+             {"tvf0", "egress"}, {"eth0", "ingress"}, {"vf0", "ingress"}}) {
+      const std::string progs = topo->guestTcPrograms(dev, dir);
+      EXPECT_TRUE(contains(progs, ours)) << dev << " " << dir << ":\n" << progs;
+      // On tcx the claim's drop stays beneath on clsact (hidden); on
+      // clsact nothing of ours is left on tcx.
+      EXPECT_FALSE(contains(progs, stale + (dev == "tvf0" ? "egress" : "ingress"))) << dev << " " << dir << ":\n"
+                                                                                 << progs;
+    }
+    topo->stopTvfd(SIGTERM);
+    for (const std::string dev : {"tvf0", "eth0", "vf0"}) {
+      const std::string left = topo->guestTcPrograms(dev, "ingress") + topo->guestTcPrograms(dev, "egress");
+      EXPECT_FALSE(contains(left, "tvf_")) << dev << ":\n" << left;
+    }
+    topo->delVf("vf0");
+    ASSERT_EQ(topo->inGuest("ip link del tvf0").status, 0);  // persist: true kept it
+  }
 }
 
 // The same with no VF: the synthetic carries the stream through the kill
@@ -415,8 +464,8 @@ TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
   ASSERT_EQ(topo->inGuest("ip addr add 198.19.7.5/24 dev eth0 && ip addr add 198.19.8.5/24 dev vf0").status, 0);
   auto addrs = [&](const char* dev) { return topo->inGuest(std::string("ip -4 -o addr show dev ") + dev).out; };
   auto tcOf = [&](const std::string& dev) {
-    return topo->inGuest("tc qdisc show dev " + dev + "; tc filter show dev " + dev + " ingress; tc filter show dev " +
-                         dev + " egress").out;
+    return topo->inGuest("tc qdisc show dev " + dev).out + topo->guestTcPrograms(dev, "ingress") +
+           topo->guestTcPrograms(dev, "egress");
   };
   ASSERT_TRUE(contains(addrs("eth0"), "198.19.7.5/24"));
   ASSERT_TRUE(contains(addrs("vf0"), "198.19.8.5/24"));
@@ -425,11 +474,16 @@ TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
   ASSERT_EQ(topo->status()["datapath"]["mode"], "kernel");
   auto p = topo->inGuest("ping -n -q -c 5 -i 0.02 -W 2 198.18.0.1");
   EXPECT_TRUE(contains(p.out, " 0% packet loss")) << p.out;
-  // While it runs: the programs sit where the test looks for them.
-  EXPECT_TRUE(contains(topo->inGuest("tc filter show dev tvf0 egress").out, "tvf_egress"));
+  // While it runs: the programs sit where the test looks for them, on the
+  // hook the status names.
+  const std::string hook = topo->status()["datapath"]["hook"].get<std::string>();
+  EXPECT_EQ(hook, tcHookMode() == "clsact" ? "clsact" : "tcx");
+  const std::string prefix = hook == "tcx" ? "tcx " : "name ";
+  EXPECT_TRUE(contains(topo->guestTcPrograms("tvf0", "egress"), prefix + "tvf_egress"))
+      << topo->guestTcPrograms("tvf0", "egress");
   for (const char* dev : {"eth0", "vf0"}) {
-    EXPECT_TRUE(contains(topo->inGuest(std::string("tc filter show dev ") + dev + " ingress").out, "tvf_ingress"))
-        << dev;
+    EXPECT_TRUE(contains(topo->guestTcPrograms(dev, "ingress"), prefix + "tvf_ingress"))
+        << dev << ": " << topo->guestTcPrograms(dev, "ingress");
     EXPECT_EQ(addrs(dev), "") << dev;
   }
 
@@ -440,6 +494,7 @@ TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
     const std::string tc = tcOf(dev);
     EXPECT_FALSE(contains(tc, "clsact")) << dev << ":\n" << tc;
     EXPECT_FALSE(contains(tc, "bpf")) << dev << ":\n" << tc;
+    EXPECT_FALSE(contains(tc, "tvf_")) << dev << ":\n" << tc;
   }
   EXPECT_TRUE(contains(addrs("eth0"), "198.19.7.5/24")) << addrs("eth0");
   EXPECT_TRUE(contains(addrs("vf0"), "198.19.8.5/24")) << addrs("vf0");

@@ -43,6 +43,16 @@ PingResult parsePing(const std::string& out) {
   return p;
 }
 
+// The hook this run of the suite attaches on (TVF_IT_DATAPATH=kernel/clsact), and where
+// the programs must then sit: tcx on this kernel unless clsact is asked for.
+TcHookChoice hookChoice() {
+  const std::string m = tcHookMode();
+  return m == "clsact" ? TcHookChoice::Clsact : m == "tcx" ? TcHookChoice::Tcx : TcHookChoice::Auto;
+}
+TcAttachPoint expectedPoint() {
+  return hookChoice() == TcHookChoice::Clsact || !tcxSupported() ? TcAttachPoint::Clsact : TcAttachPoint::Tcx;
+}
+
 bool near(std::uint64_t ours, std::uint64_t kernels) {
   const double diff = ours > kernels ? double(ours - kernels) : double(kernels - ours);
   return diff <= 0.01 * double(kernels) + 2;  // 1%, and 2 frames for what was in flight at the snapshots
@@ -113,8 +123,8 @@ class TcRedirectTest : public TopologyTest {
 
   // Loads the programs, configures them for kernel mode on the synthetic
   // and attaches them everywhere.
-  void loadAndAttach(const std::vector<int>& adoptFrom = {}) {
-    auto r = TcRedirect::load("tvf0", adoptFrom);
+  void loadAndAttach(const std::vector<int>& adoptFrom = {}, TcHookChoice hook = hookChoice()) {
+    auto r = TcRedirect::load("tvf0", adoptFrom, hook);
     ASSERT_TRUE(r) << r.error().describe();
     redirect_ = std::move(r).value();
     configure(RedirectSlot::Synthetic);
@@ -277,11 +287,10 @@ TEST_F(TcRedirectTest, ARestartAdoptsTheRunningProgramsWithoutLoss) {
   ASSERT_TRUE(redirect_->setActive(RedirectSlot::Vf));
   ASSERT_GE(ping("-c 20 -i 0.01 -W 2").received, 19);
   const auto before = counters(RedirectSlot::Vf);
-  auto filterOf = [&](const char* dev, const char* dir) {
-    return topo->inGuest(std::string("tc filter show dev ") + dev + " " + dir).out;
-  };
-  const std::string egressBefore = filterOf("tvf0", "egress");
-  ASSERT_NE(egressBefore.find("tvf_egress"), std::string::npos) << egressBefore;
+  const auto egressBefore = TcRedirect::attachedProgram(tvf0_, TcHook::Egress);
+  ASSERT_NE(egressBefore.id, 0u);
+  EXPECT_EQ(egressBefore.point, expectedPoint());
+  EXPECT_EQ(redirect_->attachPoint(), expectedPoint());
 
   const long pps = 10000;
   const double secs = 4;
@@ -297,7 +306,7 @@ TEST_F(TcRedirectTest, ARestartAdoptsTheRunningProgramsWithoutLoss) {
                                   std::chrono::seconds(10)));
     // The restart: adopt what the filters hold, write the configuration
     // again, attach (each attach replaces the old program in place).
-    auto r = TcRedirect::load("tvf0", {tvf0_, eth0_, vf0_});
+    auto r = TcRedirect::load("tvf0", {tvf0_, eth0_, vf0_}, hookChoice());
     ASSERT_TRUE(r) << r.error().describe();
     redirect_ = std::move(r).value();
     EXPECT_TRUE(redirect_->adopted());
@@ -323,9 +332,65 @@ TEST_F(TcRedirectTest, ARestartAdoptsTheRunningProgramsWithoutLoss) {
   const auto after = counters(RedirectSlot::Vf);
   EXPECT_GE(after.tx.packets, before.tx.packets + static_cast<std::uint64_t>(pps * secs));
   EXPECT_GE(after.rx.packets, before.rx.packets + static_cast<std::uint64_t>(pps * secs));
-  const std::string egressAfter = filterOf("tvf0", "egress");
-  EXPECT_NE(egressAfter.find("tvf_egress"), std::string::npos);
-  EXPECT_NE(egressAfter, egressBefore) << "a new program (new id) sits in the same filter";
+  const auto egressAfter = TcRedirect::attachedProgram(tvf0_, TcHook::Egress);
+  EXPECT_NE(egressAfter.id, 0u);
+  EXPECT_NE(egressAfter.id, egressBefore.id) << "a new program (new id) sits in the same place";
+  EXPECT_EQ(egressAfter.point, expectedPoint());
+}
+
+// A restart onto the other kind of hook (tc_hook changed, or a kernel
+// upgrade made tcx available): the new programs go on the new hook, then
+// the old ones leave the other, under a UDP stream each way: nothing lost,
+// nothing of ours left on the old hook, the counters carried over.
+TEST_F(TcRedirectTest, ARestartOntoTheOtherHookKindLosesNothingAndLeavesNothing) {
+  if (!tcxSupported()) GTEST_SKIP() << "this kernel has no tcx hooks";
+  if (tcHookMode() == "clsact") GTEST_SKIP() << "names both kinds itself: runs in the default suite only";
+  for (const bool toTcx : {true, false}) {
+    SCOPED_TRACE(toTcx ? "clsact -> tcx" : "tcx -> clsact");
+    loadAndAttach({tvf0_, eth0_, vf0_}, toTcx ? TcHookChoice::Clsact : TcHookChoice::Tcx);
+    ASSERT_TRUE(redirect_->setActive(RedirectSlot::Vf));
+    ASSERT_GE(ping("-c 10 -i 0.01 -W 2").received, 9);
+    const auto from = toTcx ? TcAttachPoint::Clsact : TcAttachPoint::Tcx;
+    const auto to = toTcx ? TcAttachPoint::Tcx : TcAttachPoint::Clsact;
+    for (int dev : {eth0_, vf0_}) ASSERT_EQ(TcRedirect::attachedProgram(dev, TcHook::Ingress).point, from);
+    ASSERT_EQ(TcRedirect::attachedProgram(tvf0_, TcHook::Egress).point, from);
+    const auto before = counters(RedirectSlot::Vf);
+    const long pps = 10000;
+    const double secs = 3;
+    auto s = udpStreams(pps, secs, [&] {
+      ASSERT_TRUE(Topology::waitFor([&] { return counters(RedirectSlot::Vf).tx.packets > before.tx.packets + 5000; },
+                                    std::chrono::seconds(10)));
+      redirect_.reset();  // kill -9
+      auto r = TcRedirect::load("tvf0", {tvf0_, eth0_, vf0_}, toTcx ? TcHookChoice::Tcx : TcHookChoice::Clsact);
+      ASSERT_TRUE(r) << r.error().describe();
+      redirect_ = std::move(r).value();
+      EXPECT_TRUE(redirect_->adopted());
+      configure(RedirectSlot::Vf);
+      attachAll();
+    });
+    for (const auto* j : {&s.toHost, &s.toGuest}) {
+      ASSERT_FALSE(j->is_null());
+      EXPECT_EQ((*j)["lost"], 0) << j->dump();
+      EXPECT_EQ((*j)["received"], static_cast<long>(pps * secs));
+    }
+    EXPECT_GE(counters(RedirectSlot::Vf).tx.packets, before.tx.packets + static_cast<std::uint64_t>(pps * secs));
+    for (int dev : {eth0_, vf0_}) EXPECT_EQ(TcRedirect::attachedProgram(dev, TcHook::Ingress).point, to);
+    EXPECT_EQ(TcRedirect::attachedProgram(tvf0_, TcHook::Egress).point, to);
+    // Nothing of ours on the other kind.
+    for (const char* dev : {"tvf0", "eth0", "vf0"}) {
+      const std::string progs =
+          topo->guestTcPrograms(dev, "ingress") + topo->guestTcPrograms(dev, "egress");
+      const bool onTcx = contains(progs, "tcx tvf_");
+      const bool onClsact = contains(progs, "bpf") && contains(progs, "tvf_");
+      EXPECT_EQ(onTcx, toTcx) << dev << ":\n" << progs;
+      EXPECT_EQ(onClsact, !toTcx) << dev << ":\n" << progs;
+    }
+    // Clean for the next round.
+    EXPECT_TRUE(redirect_->detachEgress(tvf0_, ClsactCleanup::Remove));
+    EXPECT_TRUE(redirect_->detachIngress(eth0_, ClsactCleanup::Remove));
+    EXPECT_TRUE(redirect_->detachIngress(vf0_, ClsactCleanup::Remove));
+    redirect_.reset();
+  }
 }
 
 TEST_F(TcRedirectTest, AVfUnpluggedWhileNoOwnerRunsStillFallsBackUnderAUdpStream) {
@@ -349,7 +414,7 @@ TEST_F(TcRedirectTest, AVfUnpluggedWhileNoOwnerRunsStillFallsBackUnderAUdpStream
     EXPECT_LE((*j)["lost"].get<long>(), static_cast<long>(pps * secs / 100)) << "at most 1% lost";
   }
   // A restarted daemon finds the programs, the emptied slot and the fallbacks.
-  auto r = TcRedirect::load("tvf0", {tvf0_, eth0_});
+  auto r = TcRedirect::load("tvf0", {tvf0_, eth0_}, hookChoice());
   ASSERT_TRUE(r) << r.error().describe();
   redirect_ = std::move(r).value();
   EXPECT_TRUE(redirect_->adopted());
@@ -432,8 +497,13 @@ TEST_F(TcRedirectTest, DetachLeavesNoClsactOrFilterBehind) {
   ASSERT_EQ(topo->inGuest("tc qdisc add dev vf0 clsact").status, 0);
   loadAndAttach();
   ASSERT_GE(ping("-c 5 -i 0.01 -W 2").received, 4);
+  // On clsact the qdisc was made where missing; tcx needs none.
   for (const char* dev : {"tvf0", "eth0"})
-    ASSERT_NE(topo->inGuest(std::string("tc qdisc show dev ") + dev).out.find("clsact"), std::string::npos);
+    ASSERT_EQ(contains(topo->inGuest(std::string("tc qdisc show dev ") + dev).out, "clsact"),
+              expectedPoint() == TcAttachPoint::Clsact)
+        << dev;
+  EXPECT_TRUE(contains(topo->guestTcPrograms("tvf0", "egress"), "tvf_egress"));
+  EXPECT_TRUE(contains(topo->guestTcPrograms("vf0", "ingress"), "tvf_ingress"));
   EXPECT_TRUE(TcRedirect::attachedOn(tvf0_, TcHook::Egress));
   EXPECT_TRUE(TcRedirect::attachedOn(vf0_, TcHook::Ingress));
   EXPECT_FALSE(TcRedirect::attachedOn(vf0_, TcHook::Egress));
@@ -446,7 +516,8 @@ TEST_F(TcRedirectTest, DetachLeavesNoClsactOrFilterBehind) {
     EXPECT_EQ(topo->inGuest(std::string("tc qdisc show dev ") + dev).out.find("clsact"), std::string::npos) << dev;
   }
   EXPECT_NE(topo->inGuest("tc qdisc show dev vf0").out.find("clsact"), std::string::npos);
-  EXPECT_EQ(topo->inGuest("tc filter show dev vf0 ingress").out, "");
+  for (const char* dev : {"tvf0", "eth0", "vf0"})
+    for (const char* dir : {"ingress", "egress"}) EXPECT_EQ(topo->guestTcPrograms(dev, dir), "") << dev << " " << dir;
   // Detaching again, or from a vanished device, is no error.
   EXPECT_TRUE(redirect_->detachEgress(tvf0_));
   topo->delVf("vf0");

@@ -22,10 +22,21 @@ std::atomic<int> counter{0};
 const std::string kScript = std::string(TVF_SOURCE_DIR) + "/scripts/topology.sh";
 }  // namespace
 
-std::string datapathMode() {
+namespace {
+// $TVF_IT_DATAPATH: MODE or MODE/TC_HOOK (one variable: ctest's ENVIRONMENT
+// property as gtest_discover_tests writes it holds a single entry).
+std::pair<std::string, std::string> itDatapath() {
   const char* m = std::getenv("TVF_IT_DATAPATH");
-  return m && *m ? m : "user";
+  const std::string v = m && *m ? m : "user";
+  const auto slash = v.find('/');
+  if (slash == std::string::npos) return {v, "auto"};
+  return {v.substr(0, slash), v.substr(slash + 1)};
 }
+}  // namespace
+
+std::string datapathMode() { return itDatapath().first; }
+
+std::string tcHookMode() { return itDatapath().second; }
 
 CommandResult run(const std::string& cmd) {
   CommandResult r;
@@ -77,6 +88,13 @@ bool Topology::guestLacks(const std::string& cmd, const std::string& needle) con
   return waitFor([&] { return !contains(inGuest(cmd).out, needle); }, std::chrono::seconds(10));
 }
 
+std::string Topology::guestTcPrograms(const std::string& dev, const std::string& dir) const {
+  std::string out;
+  std::istringstream tcx(inGuest(std::string(TCX_TOOL_PATH) + " " + dev + " " + dir).out);
+  for (std::string name; std::getline(tcx, name);) out += "tcx " + name + "\n";
+  return out + inGuest("tc filter show dev " + dev + " " + dir).out;
+}
+
 bool Topology::waitForListener(bool host, const std::string& proto, int port) const {
   const std::string cmd = "ss -Hln" + std::string(proto == "tcp" ? "t" : "u") + " 'sport = :" + std::to_string(port) + "'";
   return waitFor([&] { return !(host ? inHost(cmd) : inGuest(cmd)).out.empty(); }, std::chrono::seconds(10));
@@ -98,6 +116,8 @@ bool Topology::startTvfd(const std::string& pairExtra, bool configureTap, const 
     // Every test runs in both datapath modes: ctest registers the suite
     // once per mode with TVF_IT_DATAPATH set (tests/CMakeLists.txt).
     if (pairExtra.find(" datapath:") == std::string::npos) f << "    datapath: " << datapathMode() << "\n";
+    // And the kernel datapath's own suites once more on clsact (kernel/clsact).
+    if (pairExtra.find("tc_hook:") == std::string::npos) f << "    tc_hook: " << tcHookMode() << "\n";
     f << pairExtra;
   }
   launcher_ = launcher;

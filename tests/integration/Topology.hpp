@@ -28,9 +28,12 @@ struct CommandResult {
 
 // Runs a shell command; returns its exit status and output.
 CommandResult run(const std::string& cmd);
-// The datapath mode the suite runs in: $TVF_IT_DATAPATH (kernel | user),
-// "user" when unset.
+// The datapath mode the suite runs in: $TVF_IT_DATAPATH (kernel | user |
+// kernel/clsact), "user" when unset.
 std::string datapathMode();
+// Where the kernel datapath attaches: what follows the slash in
+// $TVF_IT_DATAPATH (kernel/clsact), "auto" without one.
+std::string tcHookMode();
 
 inline bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
@@ -84,6 +87,10 @@ class Topology {
   // Waits (10 s at most) until a socket listens on `port` in the host's
   // (or the guest's) namespace: `proto` "tcp" or "udp".
   bool waitForListener(bool host, const std::string& proto, int port) const;
+  // Every tc program on a guest device's `dir` hook ("ingress" | "egress"):
+  // the tcx hook's program names ("tcx NAME" lines), then tc(8)'s listing
+  // of the clsact filters.
+  std::string guestTcPrograms(const std::string& dev, const std::string& dir) const;
   bool waitForState(const std::string& state, const std::string& active,
                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
 

@@ -69,6 +69,7 @@ pairs:
     transparent: false
     attach_wait_ms: 0
     vf_datapath: packet
+    tc_hook: clsact
     queues: 4
     persist: false
     announce_count: 0
@@ -89,6 +90,7 @@ pairs:
   EXPECT_FALSE(p.transparent);
   EXPECT_EQ(p.attachWait.count(), 0);
   EXPECT_EQ(p.vfDatapath, VfDatapath::Packet);
+  EXPECT_EQ(p.tcHook, TcHookChoice::Clsact);
   EXPECT_EQ(p.queues, 4u);
   EXPECT_FALSE(p.persist);
   EXPECT_EQ(p.announceCount, 0u);
@@ -117,7 +119,7 @@ TEST(ConfigLoader, UnknownKey) {
   expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    atach_wait_ms: 5\n",
             {"pairs[0].atach_wait_ms", 4,
              "unknown key 'atach_wait_ms' (known: announce_count, attach_wait_ms, carrier_up_delay_ms, datapath, "
-             "drain_ms, hook_timeout_ms, name, on_switch, persist, queues, synthetic, transparent, "
+             "drain_ms, hook_timeout_ms, name, on_switch, persist, queues, synthetic, tc_hook, transparent, "
              "vf_datapath, vf_mtu_policy)"});
   expectOne("verbose: 1\npairs:\n  - name: tvf0\n    synthetic: eth0\n",
             {"verbose", 1,
@@ -146,6 +148,8 @@ TEST(ConfigLoader, OutOfRange) {
 TEST(ConfigLoader, UnknownEnumValue) {
   expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    vf_datapath: dpdk\n",
             {"pairs[0].vf_datapath", 4, "unknown value 'dpdk' (expected auto | packet | verbs)"});
+  expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    tc_hook: tc\n",
+            {"pairs[0].tc_hook", 4, "unknown value 'tc' (expected auto | tcx | clsact)"});
 }
 
 TEST(ConfigLoader, VerbsDatapathTakesOneQueue) {
