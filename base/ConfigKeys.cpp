@@ -147,7 +147,7 @@ const std::vector<ConfigKey> kKeys = {
             },
             samePair<&PairConfig::datapath>, copyPair<&PairConfig::datapath>),
     pairKey("tc_hook", false, false, "auto | tcx | clsact", "auto",
-            "where the kernel datapath's programs attach: tcx (kernel 6.6+) or a clsact qdisc",
+            "where the kernel datapath's egress program on tvf0 attaches: tcx (kernel 6.6+) or clsact",
             [](KeyReader& r, PairConfig& p) {
               static const TcHookChoice kValues[] = {TcHookChoice::Auto, TcHookChoice::Tcx, TcHookChoice::Clsact};
               if (auto i = r.choice({"auto", "tcx", "clsact"})) p.tcHook = kValues[*i];

@@ -10,6 +10,13 @@
 namespace tvf {
 
 Result<DatapathPtr> ModeDatapathFactory::makeUser(const DatapathSpec& spec, const std::string& reason) {
+  // A kernel-mode run killed before this one left its egress program on
+  // tvf0, which would go on redirecting what the workers should read.
+  auto stale = TcRedirect::removeEgressProgram(spec.tapIfindex);
+  if (!stale) return stale.error();
+  if (*stale)
+    moduleLogger("datapath")->info("{}: removed the kernel datapath's egress program a previous run left on the TAP",
+                                   spec.config.name);
   auto backends = std::make_unique<PairBackendRegistry>(spec.config.vfDatapath, spec.config.queues);
   return DatapathPtr(std::make_unique<WorkerDatapath>(spec.config.name, spec.queueFds, std::move(backends),
                                                       spec.workerPriority, reason));

@@ -72,8 +72,7 @@ Status KernelDatapath::start(const LinkInfo& synthetic) {
   if (auto st = programs_->setActive(RedirectSlot::Synthetic); !st) return st;
   if (auto st = programs_->setMirror(false); !st) return st;
   if (auto st = programs_->setMode(RedirectMode::Kernel); !st) return st;
-  if (auto st = hooks_.useIngressProgram(synthetic.ifindex, programs_->ingressProgramFd(), "tvf_ingress",
-                                              programs_->attachPoint()); !st)
+  if (auto st = hooks_.useIngressProgram(synthetic.ifindex, programs_->ingressProgramFd(), "tvf_ingress"); !st)
     return st;
   if (auto st = programs_->attachEgress(tapIfindex_); !st) return st;
   log_->info("{}: kernel datapath (tc-BPF redirect, {}) on synthetic {}{}", name_,
@@ -86,8 +85,7 @@ Status KernelDatapath::replaceSynthetic(const LinkInfo& synthetic) {
   // The slot first: egress redirects to the new netdev from the next frame.
   // The ingress hook's program is named for the claim, which attaches it.
   if (auto st = programs_->setBackend(RedirectSlot::Synthetic, synthetic.ifindex); !st) return st;
-  if (auto st = hooks_.useIngressProgram(synthetic.ifindex, programs_->ingressProgramFd(), "tvf_ingress",
-                                              programs_->attachPoint()); !st)
+  if (auto st = hooks_.useIngressProgram(synthetic.ifindex, programs_->ingressProgramFd(), "tvf_ingress"); !st)
     return st;
   log_->info("{}: synthetic now {} (ifindex {}, was {})", name_, synthetic.ifname, synthetic.ifindex, syntheticIndex_);
   syntheticIndex_ = synthetic.ifindex;
@@ -108,9 +106,7 @@ Result<BackendFeatures> KernelDatapath::probeVf(const LinkInfo& vf) {
   // and checksums in software what the VF cannot, so the kernel datapath
   // narrows nothing; the VF netdev's features still enter the intersection.
   // Its ingress hook runs the redirect from the claim on.
-  if (auto st = hooks_.useIngressProgram(vf.ifindex, programs_->ingressProgramFd(), "tvf_ingress",
-                                         programs_->attachPoint());
-      !st)
+  if (auto st = hooks_.useIngressProgram(vf.ifindex, programs_->ingressProgramFd(), "tvf_ingress"); !st)
     return st.error();
   return BackendFeatures::full("kernel");
 }

@@ -288,34 +288,22 @@ Status BackendClaimer::claim(int ifindex) {
     if (!c.disableIpv6.empty()) (void)writeSysctl(path, c.disableIpv6);
     return a;
   }
-  log_->info("claimed {} (ifindex {}): {} address(es) and {} route(s) saved, ipv6 off, ingress dropped", c.ifname,
-             ifindex, c.addresses.size(), c.routes.size());
+  log_->info("claimed {} (ifindex {}): {} address(es) and {} route(s) saved, ipv6 off, ingress to {}", c.ifname,
+             ifindex, c.addresses.size(), c.routes.size(), c.ingressProgram);
   claims_[ifindex] = std::move(c);
   saveRecords();
   return Status::ok();
 }
 
 Status BackendClaimer::attachIngress(int ifindex, Claim& c) {
-  const auto p = programs_.find(ifindex);
-  if (p != programs_.end() && p->second.point == TcAttachPoint::Tcx) {
-    // The datapath's program on tcx (in place of a previous run's), and the
-    // claim's drop beneath it on clsact, which tcx hides: what runs once
-    // the program goes (useIngressDrop, release).
-    if (auto st = tcxAttach(ifindex, TcHook::Ingress, p->second.fd, p->second.name); !st) return st;
-    if (!c.filterAttached || c.clsactProgram != "tvf_drop") {
-      if (auto st = attachDrop(ifindex, c); !st) return st;
-    }
-    c.ingressProgram = p->second.name;
-    return Status::ok();
-  }
-  if (p != programs_.end()) {
+  if (const auto p = programs_.find(ifindex); p != programs_.end()) {
     if (auto st = attachOnClsact(ifindex, c, p->second.fd, p->second.name); !st) return st;
   } else if (auto st = attachDrop(ifindex, c); !st) {
     return st;
   }
   c.ingressProgram = c.clsactProgram;
-  // A tcx program of ours (a previous run's, or this one's before it went
-  // back to the drop) would hide what now sits on clsact.
+  // A tcx program of ours (left by a build that put the redirect there)
+  // would run first and hide what now sits on clsact.
   return tcxDetach(ifindex, TcHook::Ingress, kOurPrograms);
 }
 
@@ -357,8 +345,8 @@ Status BackendClaimer::attachOnClsact(int ifindex, Claim& c, int progFd, const s
   return Status::ok();
 }
 
-Status BackendClaimer::useIngressProgram(int ifindex, int progFd, const std::string& name, TcAttachPoint point) {
-  programs_[ifindex] = Program{progFd, name, point};
+Status BackendClaimer::useIngressProgram(int ifindex, int progFd, const std::string& name) {
+  programs_[ifindex] = Program{progFd, name};
   auto it = claims_.find(ifindex);
   if (it == claims_.end()) return Status::ok();
   if (auto st = attachIngress(ifindex, it->second); !st) return st;
@@ -382,7 +370,7 @@ std::vector<std::pair<int, std::string>> BackendClaimer::inheritedHooks() const 
 }
 
 void BackendClaimer::detachIngress(int ifindex, Claim& c) {
-  // A tcx program first: frames then meet the drop beneath it, then nothing.
+  // A tcx program of ours first (see attachIngress), then the clsact filter.
   if (auto st = tcxDetach(ifindex, TcHook::Ingress, kOurPrograms); !st)
     log_->warn("{}", st.error().describe());
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);

@@ -49,7 +49,7 @@ class BackendClaimer final : public IngressHooks {
   void forget(int ifindex);
 
   // IngressHooks: this class owns the ingress hook of every backend it claims.
-  Status useIngressProgram(int ifindex, int progFd, const std::string& name, TcAttachPoint point) override;
+  Status useIngressProgram(int ifindex, int progFd, const std::string& name) override;
   Status useIngressDrop(int ifindex) override;
   std::vector<std::pair<int, std::string>> inheritedHooks() const override;
 
@@ -62,7 +62,7 @@ class BackendClaimer final : public IngressHooks {
     bool createdClsact = false;
     bool filterAttached = false;
     std::string ingressProgram;  // what the hook runs: "tvf_drop", or a datapath's program
-    std::string clsactProgram;   // what sits on its clsact ("" when unknown: a previous run's record)
+    std::string clsactProgram;   // what attachOnClsact() put on its clsact
     std::optional<LinkInfo> before;  // MTU and flags to restore
   };
   // The netdev's current name, "" when it is gone. Asks over the open netlink
@@ -87,7 +87,6 @@ class BackendClaimer final : public IngressHooks {
   struct Program {
     int fd;  // borrowed from the datapath that set it
     std::string name;
-    TcAttachPoint point;
   };
   std::map<int, Program> programs_;  // ingress programs datapaths asked for, by ifindex
   std::shared_ptr<spdlog::logger> log_;

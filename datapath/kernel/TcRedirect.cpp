@@ -282,7 +282,9 @@ Status TcRedirect::attach(int ifindex, bool egress) {
   ScopedLibbpfPrint print;  // "Exclusivity flag on" when the clsact exists
   const char* dir = egress ? "egress" : "ingress";
   const int progFd = egress ? egressFd_ : ingressFd_;
-  if (point_ == TcAttachPoint::Tcx) {
+  // tcx for tvf0's egress only; a backend's ingress stays on clsact (the
+  // header says why).
+  if (egress && point_ == TcAttachPoint::Tcx) {
     if (auto st = tcxAttach(ifindex, hookOf(egress), progFd, programName(egress)); !st) return st;
     // A clsact filter of ours beneath it (a previous run on clsact) is never
     // reached now: remove it, and leave the qdisc to whoever else uses it.
@@ -348,6 +350,23 @@ Status TcRedirect::attachIngress(int backendIfindex) { return attach(backendIfin
 Status TcRedirect::detachEgress(int tapIfindex, ClsactCleanup cleanup) { return detach(tapIfindex, true, cleanup); }
 Status TcRedirect::detachIngress(int backendIfindex, ClsactCleanup cleanup) {
   return detach(backendIfindex, false, cleanup);
+}
+
+Result<bool> TcRedirect::removeEgressProgram(int tapIfindex) {
+  ScopedLibbpfPrint print;
+  bool found = false;
+  if (tcxProgram(tapIfindex, TcHook::Egress, programName(true))) {
+    found = true;
+    if (auto st = tcxDetach(tapIfindex, TcHook::Egress, programName(true)); !st) return st.error();
+  }
+  if (clsactProgram(tapIfindex, true)) {
+    found = true;
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = tapIfindex, .attach_point = BPF_TC_EGRESS);
+    LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kFilterHandle, .priority = kFilterPriority);
+    if (int r = bpf_tc_detach(&hook, &opts); r < 0 && r != -ENOENT)
+      return Error{-r, "remove the previous run's tvf_egress from " + ifnameOf(tapIfindex)};
+  }
+  return found;
 }
 
 bool TcRedirect::attachedOn(int ifindex, TcHook hook) { return attachedProgram(ifindex, hook).id != 0; }

@@ -13,21 +13,31 @@
 // Mode User: egress passes (to the TAP fd), ingress drops (the claim's
 // drop; the packet taps saw the frame first). Mode Kernel: both redirect.
 //
-// Where they attach (attachPoint(), chosen at load()):
-//   Tcx     the devices' tcx hooks (kernel 6.6+; TcxHook.hpp): the hook
-//           runs the program directly. A program of ours already there is
-//           replaced in place; a new one goes first.
-//   Clsact  cls_bpf direct-action filters on a clsact qdisc, where the
-//           claim's drop program sits: handle 0x7476, priority 1
-//           (src/BackendClaim.cpp), attached with BPF_TC_F_REPLACE, so the
-//           ingress redirect takes the drop's place in one step and back.
-// tcx runs before clsact, and the programs always return a verdict, so a
-// tcx program hides whatever sits on clsact. Attaching on one kind removes
-// our program from the other afterwards (a restart that changed tc_hook,
-// or a new build): no frame meets an empty hook. Measured on the 2-vCPU
-// development VM (60-byte UDP, same run, paired rounds): tcx 0.97 / 0.95 of
-// the kernel-only path's packet rate (guest->host / host->guest), clsact
-// 0.94 / 0.91.
+// Where they attach:
+//   tvf_egress on tvf0: at attachPoint(), chosen at load() (tc_hook):
+//     Tcx     tvf0's tcx egress hook (kernel 6.6+; TcxHook.hpp), which runs
+//             the program directly; a program of ours already there is
+//             replaced in place, a new one goes first.
+//     Clsact  a cls_bpf direct-action filter on tvf0's clsact qdisc at
+//             handle 0x7476, priority 1, attached with BPF_TC_F_REPLACE.
+//   tvf_ingress on a backend: always a cls_bpf filter on its clsact qdisc,
+//     where the claim's drop program sits (same handle and priority,
+//     src/BackendClaim.cpp), so the redirect takes the drop's place in one
+//     step and back. Not on tcx, for two reasons found by trying it: a
+//     device's tcx hooks are torn down at unregister with a full RCU grace
+//     period (tcx_uninstall -> synchronize_rcu) before NETDEV_UNREGISTER
+//     clears the DEVMAP entry, so a VF removed by surprise kept receiving
+//     redirected TX for 10-15 ms more (20-26 datagrams lost at 2,000/s,
+//     against 0-2 on clsact); and a tcx attachment follows the device into
+//     another network namespace (a clsact qdisc is destroyed by the move),
+//     where the redirect to tvf0 finds no tvf0 and drops everything.
+// Attaching on one kind removes our program from the other afterwards (a
+// restart that changed tc_hook, or a new build): no frame meets an empty
+// hook. Measured on the 2-vCPU development VM (60-byte UDP, same run,
+// paired rounds, programs on tcx on both sides before the ingress went back
+// to clsact): tcx 0.97 / 0.95 of the kernel-only path's packet rate
+// (guest->host / host->guest), clsact 0.94 / 0.91; the guest->host gain
+// is tvf0's egress.
 //
 // Lifetime and adoption after a crash (kill -9):
 //   The hooks hold the programs (a tcx attachment made with BPF_PROG_ATTACH
@@ -83,7 +93,6 @@
 
 #include "datapath/kernel/TcxHook.hpp"
 #include "tvf/Config.hpp"
-#include "tvf/IngressHooks.hpp"
 #include "tvf/Result.hpp"
 
 struct bpf_object;
@@ -151,7 +160,7 @@ class TcRedirect {
 
   // True when load() reused the maps of programs a previous run left.
   bool adopted() const noexcept { return adopted_; }
-  // Where attach*() attaches, and why ("tc_hook: clsact", "auto: ...").
+  // Where attachEgress() attaches, and why ("tc_hook: clsact", "auto: ...").
   TcAttachPoint attachPoint() const noexcept { return point_; }
   const std::string& attachPointReason() const noexcept { return pointReason_; }
   // The loaded tvf_ingress program (owned by this object), for the owner of
@@ -175,8 +184,8 @@ class TcRedirect {
   // set, cleared, or its netdev unregistered).
   Result<int> backend(RedirectSlot slot) const;
 
-  // Attach tvf_egress on the egress hook of `tapIfindex` / tvf_ingress on
-  // the ingress hook of `backendIfindex`, at attachPoint(): on tcx in place
+  // Attach tvf_egress on the egress hook of `tapIfindex` (at attachPoint())
+  // / tvf_ingress on the clsact ingress of `backendIfindex`: on tcx in place
   // of a program of ours, or first; on clsact (creating the qdisc when
   // missing) in place of whatever filter has our handle/priority (the
   // claim's drop program, or a previous run's program), in one step. Then
@@ -194,6 +203,12 @@ class TcRedirect {
   // on tcx or at our handle/priority on clsact. False also for a missing
   // device or hook, and for the claim's tvf_drop.
   static bool attachedOn(int ifindex, TcHook hook);
+  // Removes a tvf_egress that a previous run left on `tapIfindex` (tcx, or
+  // our filter on clsact; the qdisc stays): what a run that does not use
+  // the kernel datapath calls before its workers read the TAP, or the old
+  // program would go on taking tvf0's egress. Returns whether one was
+  // there. Errors: EPERM, what the kernel returned.
+  static Result<bool> removeEgressProgram(int tapIfindex);
   // That program's id and where it sits (tcx first); id 0 when there is none.
   struct Attached {
     std::uint32_t id = 0;

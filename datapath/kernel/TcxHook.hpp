@@ -31,6 +31,13 @@ namespace tvf {
 // One of a device's two tc hooks.
 enum class TcHook { Ingress, Egress };
 
+// Where a tc program runs on a device's hook.
+//   Tcx     the tcx hook (kernel 6.6+, BPF_TCX_INGRESS/EGRESS): the device's
+//           hook runs the program directly.
+//   Clsact  cls_bpf (direct-action) on a clsact qdisc: the classifier layer
+//           (tcf_classify, the qdisc's per-CPU statistics) runs around it.
+enum class TcAttachPoint { Clsact, Tcx };
+
 // Whether this kernel has tcx hooks (probed once: BPF_PROG_QUERY of lo's
 // tcx ingress, EINVAL before 6.6).
 bool tcxSupported();

@@ -377,10 +377,10 @@ TEST_F(KernelDatapath, KillAndRestartUnderAUdpStreamLosesNoDatagram) {
 }
 
 // tc_hook changed across a kill -9 and restart (clsact -> tcx, as an
-// upgrade to a kernel with tcx would do, and back): the new run attaches on
-// its hook, then removes the old run's programs from the other, with the
-// stream running on the VF. Nothing lost; nothing of ours left behind on
-// the old kind of hook.
+// upgrade to a kernel with tcx would do, and back): the new run attaches
+// tvf0's egress on its hook, then removes the old run's program from the
+// other, with the stream running on the VF. Nothing lost; nothing of ours
+// left behind on the old kind of hook.
 TEST_F(KernelDatapath, ARestartOntoTheOtherHookKindLosesNoDatagram) {
   if (tcHookMode() == "clsact") GTEST_SKIP() << "names both kinds itself: runs in the default suite only";
   for (const bool toTcx : {true, false}) {
@@ -405,15 +405,14 @@ TEST_F(KernelDatapath, ARestartOntoTheOtherHookKindLosesNoDatagram) {
       EXPECT_EQ((*j)["received"], static_cast<long>(pps * secs));
     }
     EXPECT_EQ(topo->status()["datapath"]["hook"], to);
-    const std::string ours = toTcx ? "tcx tvf_" : "name tvf_", stale = toTcx ? "name tvf_" : "tcx tvf_";
-    for (const auto& [dev, dir] : std::vector<std::pair<std::string, std::string>>{
-             {"tvf0", "egress"}, {"eth0", "ingress"}, {"vf0", "ingress"}}) {
-      const std::string progs = topo->guestTcPrograms(dev, dir);
-      EXPECT_TRUE(contains(progs, ours)) << dev << " " << dir << ":\n" << progs;
-      // On tcx the claim's drop stays beneath on clsact (hidden); on
-      // clsact nothing of ours is left on tcx.
-      EXPECT_FALSE(contains(progs, stale + (dev == "tvf0" ? "egress" : "ingress"))) << dev << " " << dir << ":\n"
-                                                                                 << progs;
+    // tvf0's egress on the new kind only; the backends' ingress on clsact.
+    const std::string egress = topo->guestTcPrograms("tvf0", "egress");
+    EXPECT_EQ(contains(egress, "tcx tvf_egress"), toTcx) << egress;
+    EXPECT_EQ(contains(egress, "name tvf_egress"), !toTcx) << egress;
+    for (const std::string dev : {"eth0", "vf0"}) {
+      const std::string ingress = topo->guestTcPrograms(dev, "ingress");
+      EXPECT_TRUE(contains(ingress, "name tvf_ingress")) << dev << ":\n" << ingress;
+      EXPECT_FALSE(contains(ingress, "tcx ")) << dev << ":\n" << ingress;
     }
     topo->stopTvfd(SIGTERM);
     for (const std::string dev : {"tvf0", "eth0", "vf0"}) {
@@ -458,6 +457,32 @@ TEST_F(KernelDatapath, KillAndRestartOnTheSyntheticLosesNoDatagram) {
     EXPECT_GE(u64(atRestart, "synthetic", field), u64(atKill, "synthetic", field)) << field << " went backwards";
 }
 
+// kill -9 in kernel mode, then a restart in user mode: the workers take
+// tvf0's egress back from the program the killed run left (which would
+// otherwise go on redirecting in the kernel, unseen by the user datapath's
+// counters), and a clean exit leaves nothing.
+TEST_F(KernelDatapath, AUserModeRestartAfterAKernelModeRunRemovesItsEgressProgram) {
+  ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
+  attachVf();
+  ASSERT_TRUE(contains(topo->guestTcPrograms("tvf0", "egress"), "tvf_egress"));
+  topo->stopTvfd(SIGKILL);
+  ASSERT_EQ(run("sed -i 's/datapath: kernel/datapath: user/' " + topo->dir() + "/tvf.yaml").status, 0);
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  ASSERT_EQ(topo->status()["datapath"]["mode"], "user");
+  EXPECT_FALSE(contains(topo->guestTcPrograms("tvf0", "egress"), "tvf_egress"))
+      << topo->guestTcPrograms("tvf0", "egress");
+  const std::uint64_t tx0 = u64(topo->status(), "vf", "tx_packets");
+  auto p = topo->inGuest("ping -n -q -c 20 -i 0.01 -W 2 198.18.0.1");
+  EXPECT_TRUE(contains(p.out, " 0% packet loss")) << p.out;
+  EXPECT_GE(u64(topo->status(), "vf", "tx_packets"), tx0 + 20) << "the workers carry tvf0's egress";
+  topo->stopTvfd(SIGTERM);
+  for (const std::string dev : {"tvf0", "eth0", "vf0"}) {
+    const std::string left = topo->guestTcPrograms(dev, "ingress") + topo->guestTcPrograms(dev, "egress");
+    EXPECT_FALSE(contains(left, "tvf_")) << dev << ":\n" << left;
+  }
+}
+
 TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
   // Backends with addresses of their own, the VF present from the start.
   topo->addVf("vf0");
@@ -481,8 +506,8 @@ TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
   const std::string prefix = hook == "tcx" ? "tcx " : "name ";
   EXPECT_TRUE(contains(topo->guestTcPrograms("tvf0", "egress"), prefix + "tvf_egress"))
       << topo->guestTcPrograms("tvf0", "egress");
-  for (const char* dev : {"eth0", "vf0"}) {
-    EXPECT_TRUE(contains(topo->guestTcPrograms(dev, "ingress"), prefix + "tvf_ingress"))
+  for (const char* dev : {"eth0", "vf0"}) {  // a backend's ingress: always clsact
+    EXPECT_TRUE(contains(topo->guestTcPrograms(dev, "ingress"), "name tvf_ingress"))
         << dev << ": " << topo->guestTcPrograms(dev, "ingress");
     EXPECT_EQ(addrs(dev), "") << dev;
   }

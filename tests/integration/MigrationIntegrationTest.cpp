@@ -210,6 +210,33 @@ TEST_F(Operations, ASurpriseRemovalIsNotReportedAsAChangeBehindTvfsBack) {
   }
 }
 
+// A claimed VF moved into another network namespace (a container, or the
+// operator taking it back) takes nothing of tvf's with it: its clsact
+// qdisc, with the claim's program, stays behind and is destroyed by the
+// move, and no program of ours sits on its tcx hook; it works there as a
+// plain netdev, and the pair carries on over the synthetic.
+TEST_F(Operations, AVfMovedToAnotherNamespaceTakesNoProgramOfOursAlong) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const std::string other = topo->prefix() + "-x";
+  ASSERT_EQ(run("ip netns add " + other).status, 0);
+  struct Remove {
+    std::string ns;
+    ~Remove() { run("ip netns del " + ns); }
+  } removeOther{other};
+  ASSERT_EQ(topo->inGuest("ip link set vf0 netns " + other).status, 0);
+  EXPECT_TRUE(topo->waitForState("novf", "synthetic"));
+  const std::string there = "ip netns exec " + other + " ";
+  EXPECT_EQ(run(there + TCX_TOOL_PATH + " vf0 ingress").out, "");
+  EXPECT_EQ(run(there + "tc filter show dev vf0 ingress").out, "");
+  ASSERT_EQ(run(there + "ip link set vf0 up && " + there + "ip addr add 198.18.0.50/24 dev vf0").status, 0);
+  auto p = run(there + "ping -n -q -c 3 -i 0.2 -W 2 198.18.0.1");
+  EXPECT_TRUE(contains(p.out, " 0% packet loss")) << p.out;
+  p = topo->inGuest("ping -n -q -c 3 -i 0.2 -W 2 198.18.0.1");
+  EXPECT_TRUE(contains(p.out, " 0% packet loss")) << p.out;
+}
+
 TEST_F(Operations, RestartKeepsTheInterfaceAndTcp) {
   ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0").status, 0);
   ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
