@@ -301,7 +301,6 @@ Status BackendClaimer::attachIngress(int ifindex, Claim& c) {
   } else if (auto st = attachDrop(ifindex, c); !st) {
     return st;
   }
-  c.ingressProgram = c.clsactProgram;
   // A tcx program of ours (left by a build that put the redirect there)
   // would run first and hide what now sits on clsact.
   return tcxDetach(ifindex, TcHook::Ingress, kOurPrograms);
@@ -341,7 +340,7 @@ Status BackendClaimer::attachOnClsact(int ifindex, Claim& c, int progFd, const s
     return Status::fail(-r, "attach " + name + " on " + c.ifname);
   }
   c.filterAttached = true;
-  c.clsactProgram = name;
+  c.ingressProgram = name;
   return Status::ok();
 }
 

@@ -62,7 +62,6 @@ class BackendClaimer final : public IngressHooks {
     bool createdClsact = false;
     bool filterAttached = false;
     std::string ingressProgram;  // what the hook runs: "tvf_drop", or a datapath's program
-    std::string clsactProgram;   // what attachOnClsact() put on its clsact
     std::optional<LinkInfo> before;  // MTU and flags to restore
   };
   // The netdev's current name, "" when it is gone. Asks over the open netlink
