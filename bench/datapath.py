@@ -32,7 +32,12 @@ does not move.
   bench/datapath.py [RUNS] [SECONDS]     (default 3 runs of 3 s: about 5 minutes)
   bench/datapath.py 5 5                  (the figures in the report: about 10.5 minutes)
   env: TVF_BENCH_ONLY=tcp,pps,loss,rtt (a subset), TVF_WORKER_PRIORITY (user mode's workers),
-       TVF_BENCH_TC_HOOK=auto|tcx|clsact (the kernel datapath's tc_hook)
+       TVF_BENCH_TC_HOOK=auto|tcx|clsact (the kernel datapath's tc_hook),
+       TVF_BENCH_REF_BUILD=DIR: a fourth path, "tvf user, reference build": the tvfd
+       and tvfctl of another build directory (an older commit's, built as it was)
+       on a guest of its own (198.18.0.5) like the user-mode one, with a config of
+       only the keys every build knows; its ratios say whether user mode got
+       worse than that build on any line, measured in the same run
 
 Needs root; makes its own namespaces and removes them, also on failure.
 Timing figures depend on what else runs on the machine: it prints the load.
@@ -71,9 +76,15 @@ def load():
         return " ".join(f.read().split()[:3])
 
 
+REF_BUILD = os.environ.get("TVF_BENCH_REF_BUILD")
+
+
 class Path:
-    def __init__(self, key, label, ns, ip):
+    def __init__(self, key, label, ns, ip, mode=None, build=BUILD, mac=None):
         self.key, self.label, self.ns, self.ip = key, label, ns, ip
+        self.mode = mode  # None: the kernel-only path
+        self.tvfd_bin, self.tvfctl_bin = os.path.join(build, "tvfd"), os.path.join(build, "tvfctl")
+        self.mac = mac  # the guest's MAC, for the guests this script makes itself
         self.sock = None
         self.tvfd = None
 
@@ -85,8 +96,12 @@ class Bench:
         self.h = self.p + "-h"
         self.dir = "/tmp/" + self.p
         self.paths = [Path("kernel_only", "kernel-only path", self.p + "-k", "198.18.0.3"),
-                      Path("tvf_kernel", "tvf datapath: kernel", self.p + "-g", "198.18.0.2"),
-                      Path("tvf_user", "tvf datapath: user", self.p + "-u", "198.18.0.4")]
+                      Path("tvf_kernel", "tvf datapath: kernel", self.p + "-g", "198.18.0.2", "kernel"),
+                      Path("tvf_user", "tvf datapath: user", self.p + "-u", "198.18.0.4", "user",
+                           mac="02:00:c6:12:00:04")]
+        if REF_BUILD:
+            self.paths.append(Path("tvf_ref", "tvf user, reference build", self.p + "-r", "198.18.0.5", "ref",
+                                   build=REF_BUILD, mac="02:00:c6:12:00:05"))
         self.made = []
 
     # ---- topology -------------------------------------------------------
@@ -94,7 +109,8 @@ class Bench:
         os.makedirs(self.dir, exist_ok=True)
         self.made.append("topo")
         sh("%s up %s" % (TOPO, self.p))
-        k, tk, tu = self.paths
+        k, tk = self.paths[:2]
+        own = self.paths[2:]  # the user-mode guests this script makes (topology.sh makes tk's)
         # The kernel-only path: a plain veth in a namespace of its own, same bridge.
         sh("ip netns add %s" % k.ns)
         self.made.append(k.ns)
@@ -106,38 +122,39 @@ class Bench:
         sh("ip -n {k} link add gen0 type veth peer name gen1 && ip -n {k} addr add 198.19.0.254/24 dev gen0 && "
            "ip -n {k} link set gen0 up && ip -n {k} neigh add 198.19.0.1 lladdr 02:00:00:00:00:99 dev gen0 "
            "nud permanent".format(k=k.ns))
-        # The user-mode guest: what topology.sh makes for its guest, with another MAC.
-        mac = "02:00:c6:12:00:04"
-        sh("ip netns add %s" % tu.ns)
-        self.made.append(tu.ns)
-        sh("ip -n {g} link set lo up && "
-           "ip -n {g} link add eth0 address {mac} type veth peer name usyn netns {h} && "
-           "ip -n {h} link set usyn master br0 up && "
-           "ip netns exec {g} sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1"
-           .format(g=tu.ns, h=self.h, mac=mac))
-        for path, mode in ((tk, "kernel"), (tu, "user")):
+        # The user-mode guests: what topology.sh makes for its guest, with other MACs.
+        for i, g in enumerate(own):
+            sh("ip netns add %s" % g.ns)
+            self.made.append(g.ns)
+            sh("ip -n {g} link set lo up && "
+               "ip -n {g} link add eth0 address {mac} type veth peer name usyn{i} netns {h} && "
+               "ip -n {h} link set usyn{i} master br0 up && "
+               "ip netns exec {g} sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1"
+               .format(g=g.ns, h=self.h, mac=g.mac, i=i))
+        for path in self.paths[1:]:
             path.sock = "%s/%s.sock" % (self.dir, path.key)
             conf = "%s/%s.yaml" % (self.dir, path.key)
             with open(conf, "w") as f:
                 f.write("control_socket: %s\nworker_priority: %s\nlog_level: warn\npairs:\n  - name: tvf0\n"
-                        "    synthetic: eth0\n    attach_wait_ms: 200\n    persist: false\n    datapath: %s\n"
-                        "    tc_hook: %s\n"
-                        % (path.sock, os.environ.get("TVF_WORKER_PRIORITY", "1"), mode,
-                           os.environ.get("TVF_BENCH_TC_HOOK", "auto")))
+                        "    synthetic: eth0\n    attach_wait_ms: 200\n    persist: false\n"
+                        % (path.sock, os.environ.get("TVF_WORKER_PRIORITY", "1")))
+                if path.mode != "ref":  # a reference build may predate these keys
+                    f.write("    datapath: %s\n    tc_hook: %s\n" % (path.mode, os.environ.get("TVF_BENCH_TC_HOOK", "auto")))
             # exec: the pid is tvfd's own (for VmRSS).
-            path.tvfd = subprocess.Popen("exec ip netns exec %s %s --config %s" % (path.ns, TVFD, conf), shell=True,
+            path.tvfd = subprocess.Popen("exec ip netns exec %s %s --config %s" % (path.ns, path.tvfd_bin, conf), shell=True,
                                          stdout=subprocess.DEVNULL,
                                          stderr=open("%s/%s.log" % (self.dir, path.key), "w"))
             self.wait(path, lambda s: True)
             sh("ip -n {g} addr add {ip}/24 dev tvf0 && ip -n {g} link set tvf0 up".format(g=path.ns, ip=path.ip))
         sh("%s add-vf %s vf0" % (TOPO, self.p))
-        sh("ip -n {g} link add vf0 address {mac} type veth peer name uvf0 netns {h} && "
-           "ip -n {h} link set uvf0 master br0 up".format(g=tu.ns, h=self.h, mac=mac))
-        for path, mode in ((tk, "kernel"), (tu, "user")):
+        for i, g in enumerate(own):
+            sh("ip -n {g} link add vf0 address {mac} type veth peer name uvf{i} netns {h} && "
+               "ip -n {h} link set uvf{i} master br0 up".format(g=g.ns, h=self.h, mac=g.mac, i=i))
+        for path in self.paths[1:]:
             s = self.wait(path, lambda s: s["state"] == "active" and s["active"] == "vf")
             dp = s.get("datapath", {})
-            if dp.get("mode") != mode:
-                raise RuntimeError("%s runs datapath %s, not %s: %s" % (path.label, dp.get("mode"), mode, dp))
+            if path.mode != "ref" and dp.get("mode") != path.mode:
+                raise RuntimeError("%s runs datapath %s, not %s: %s" % (path.label, dp.get("mode"), path.mode, dp))
             print("%-22s pid %d, datapath %s (%s)%s, workers %s" % (
                 path.label, path.tvfd.pid, dp.get("mode"), dp.get("reason", ""),
                 ", on %s (%s)" % (dp["hook"], dp.get("hook_reason")) if dp.get("hook") else "", s.get("workers", {})),
@@ -148,7 +165,7 @@ class Bench:
         time.sleep(0.5)
 
     def status(self, path):
-        r = sh("ip netns exec %s %s --socket %s status --json" % (path.ns, TVFCTL, path.sock), check=False)
+        r = sh("ip netns exec %s %s --socket %s status --json" % (path.ns, path.tvfctl_bin, path.sock), check=False)
         return json.loads(r.stdout)["pairs"][0] if r.returncode == 0 else None
 
     def wait(self, path, pred, timeout=20):
@@ -281,8 +298,8 @@ def report(bench, res, runs, secs, loads, took):
           "ratio = tvf median / kernel-only median (RTT: difference)" % (runs, secs))
     print("load average (1/5/15 min): at start %s, at end %s; %d vCPUs; took %.0f s"
           % (loads[0], loads[1], os.cpu_count(), took))
-    widths = [33, 10, 23, 23, 7, 23, 7]
-    head = ["measure", "unit"] + [p.label for p in bench.paths[:2]] + ["ratio", bench.paths[2].label, "ratio"]
+    widths = [33, 10, 23] + [23, 7] * (len(bench.paths) - 1)
+    head = ["measure", "unit", bench.paths[0].label] + [x for p in bench.paths[1:] for x in (p.label, "ratio")]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
     for key, label, unit, fmt, kind in ROWS:
         vals = [res[p.key][key] for p in bench.paths]
@@ -326,7 +343,7 @@ def report(bench, res, runs, secs, loads, took):
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
     secs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    for exe in (TVFD, TVFCTL, FLOOD):
+    for exe in (TVFD, TVFCTL, FLOOD) + ((os.path.join(REF_BUILD, "tvfd"), os.path.join(REF_BUILD, "tvfctl")) if REF_BUILD else ()):
         if not os.access(exe, os.X_OK):
             sys.exit("%s missing: build first (scripts/setup.sh or cmake --build build)" % exe)
     bench = Bench(secs)
@@ -340,7 +357,8 @@ def main():
     try:
         bench.setup()
         for run in range(runs):
-            order = bench.paths[run % 3:] + bench.paths[:run % 3]
+            n = len(bench.paths)
+            order = bench.paths[run % n:] + bench.paths[:run % n]
             if "tcp" in ONLY:
                 for name, fn in (("tcp1_tx", lambda p: bench.tcp(p, 1, False)), ("tcp1_rx", lambda p: bench.tcp(p, 1, True)),
                                  ("tcp4_tx", lambda p: bench.tcp(p, 4, False)), ("tcp4_rx", lambda p: bench.tcp(p, 4, True))):

@@ -1,0 +1,111 @@
+// Puts one of the least possible tc programs (tc_ceiling.bpf.c) on a
+// device's tcx hook and holds it there, for bench/tc_ceiling.py.
+//
+//   tvf-tc-ceiling pass DEV ingress|egress
+//   tvf-tc-ceiling redirect-ingress DEV TARGET   (DEV's ingress -> TARGET's stack)
+//   tvf-tc-ceiling redirect-egress DEV TARGET    (DEV's egress -> out of TARGET)
+//
+// Attaches with TcxHook (BPF_PROG_ATTACH, first on the hook), prints
+// "attached" on stdout, and detaches when stdin closes or on SIGTERM/SIGINT.
+// Devices are the calling namespace's. Exit status: 0, 1 on a load or
+// attach error (the errno said on stderr), 2 on bad usage.
+#include <bpf/libbpf.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "bench/tc_ceiling_bpf.h"
+#include "datapath/kernel/TcxHook.hpp"
+
+namespace {
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: tvf-tc-ceiling pass DEV ingress|egress | redirect-ingress DEV TARGET | "
+               "redirect-egress DEV TARGET\n");
+  return 2;
+}
+
+// Until stdin closes or SIGTERM/SIGINT arrives.
+void hold() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  for (;;) {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    timespec tick{0, 200'000'000};
+    siginfo_t info;
+    if (sigtimedwait(&set, &info, &tick) > 0) return;
+    if (::poll(&p, 1, 0) > 0) {
+      char c;
+      if (::read(STDIN_FILENO, &c, 1) <= 0) return;
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) return usage();
+  const std::string mode = argv[1];
+  const int dev = static_cast<int>(::if_nametoindex(argv[2]));
+  if (dev == 0) {
+    std::fprintf(stderr, "tvf-tc-ceiling: no device %s\n", argv[2]);
+    return 1;
+  }
+  const char* prog = nullptr;
+  tvf::TcHook hook = tvf::TcHook::Ingress;
+  __u32 target = 0;
+  if (mode == "pass") {
+    prog = "tvf_bench_pass";
+    if (std::strcmp(argv[3], "egress") == 0) {
+      hook = tvf::TcHook::Egress;
+    } else if (std::strcmp(argv[3], "ingress") != 0) {
+      return usage();
+    }
+  } else if (mode == "redirect-ingress" || mode == "redirect-egress") {
+    prog = mode == "redirect-ingress" ? "tvf_bench_rx" : "tvf_bench_tx";
+    hook = mode == "redirect-ingress" ? tvf::TcHook::Ingress : tvf::TcHook::Egress;
+    target = ::if_nametoindex(argv[3]);
+    if (target == 0) {
+      std::fprintf(stderr, "tvf-tc-ceiling: no device %s\n", argv[3]);
+      return 1;
+    }
+  } else {
+    return usage();
+  }
+
+  bpf_object* obj = bpf_object__open_mem(tc_ceiling_bpf_o, tc_ceiling_bpf_o_len, nullptr);
+  if (!obj) {
+    std::fprintf(stderr, "tvf-tc-ceiling: open the BPF object: %s\n", std::strerror(errno));
+    return 1;
+  }
+  bpf_map* rodata = bpf_object__find_map_by_name(obj, ".rodata");
+  if (!rodata || bpf_map__set_initial_value(rodata, &target, sizeof target) != 0) {
+    std::fprintf(stderr, "tvf-tc-ceiling: set the target in .rodata\n");
+    return 1;
+  }
+  if (int r = bpf_object__load(obj); r != 0) {
+    std::fprintf(stderr, "tvf-tc-ceiling: load: %s\n", std::strerror(-r));
+    return 1;
+  }
+  const int fd = bpf_program__fd(bpf_object__find_program_by_name(obj, prog));
+  if (auto st = tvf::tcxAttach(dev, hook, fd, prog); !st) {
+    std::fprintf(stderr, "tvf-tc-ceiling: %s\n", st.error().describe().c_str());
+    return 1;
+  }
+  std::printf("attached\n");
+  std::fflush(stdout);
+  hold();
+  const auto st = tvf::tcxDetach(dev, hook, prog);
+  bpf_object__close(obj);
+  return st ? 0 : 1;
+}
