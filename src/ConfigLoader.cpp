@@ -156,6 +156,16 @@ void parsePair(Parser& p, const std::string& path, const YAML::Node& n, PairConf
   if (pair.datapath == DatapathMode::Kernel && pair.vfDatapath == VfDatapath::Verbs)
     p.add(path + ".datapath", n["datapath"],
           "datapath kernel moves frames between netdevs; vf_datapath verbs needs datapath user (or auto)");
+  // tc_hook places the kernel datapath's program; a pair that can only run
+  // the user datapath has none, and a tcx/clsact there would be taken for a
+  // setting that does something.
+  const bool userOnly = pair.datapath == DatapathMode::User ||
+                        (pair.datapath == DatapathMode::Auto && pair.vfDatapath == VfDatapath::Verbs);
+  if (userOnly && pair.tcHook != TcHookChoice::Auto)
+    p.add(path + ".tc_hook", n["tc_hook"],
+          std::string("tc_hook places the kernel datapath's program; this pair runs the user datapath (") +
+              (pair.datapath == DatapathMode::User ? "datapath user" : "vf_datapath verbs") +
+              "), which has none: remove the key or leave it auto");
   if (pair.vfDatapath == VfDatapath::Verbs && pair.queues > 1)
     p.add(path + ".queues", n["queues"], "vf_datapath verbs takes one queue (its QP has no RSS spread yet); got " +
                                              std::to_string(pair.queues));

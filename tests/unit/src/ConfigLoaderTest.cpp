@@ -159,6 +159,19 @@ TEST(ConfigLoader, VerbsDatapathTakesOneQueue) {
   EXPECT_TRUE(problems("pairs:\n  - name: tvf0\n    synthetic: eth0\n    vf_datapath: auto\n    queues: 2\n").empty());
 }
 
+TEST(ConfigLoader, TcHookNeedsAPairThatCanRunTheKernelDatapath) {
+  expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    datapath: user\n    tc_hook: tcx\n",
+            {"pairs[0].tc_hook", 5,
+             "tc_hook places the kernel datapath's program; this pair runs the user datapath (datapath user), "
+             "which has none: remove the key or leave it auto"});
+  expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n    vf_datapath: verbs\n    tc_hook: clsact\n",
+            {"pairs[0].tc_hook", 5,
+             "tc_hook places the kernel datapath's program; this pair runs the user datapath (vf_datapath verbs), "
+             "which has none: remove the key or leave it auto"});
+  EXPECT_TRUE(problems("pairs:\n  - name: tvf0\n    synthetic: eth0\n    datapath: user\n    tc_hook: auto\n").empty());
+  EXPECT_TRUE(problems("pairs:\n  - name: tvf0\n    synthetic: eth0\n    datapath: auto\n    tc_hook: clsact\n").empty());
+}
+
 TEST(ConfigLoader, DuplicatePairName) {
   expectOne("pairs:\n  - name: tvf0\n    synthetic: eth0\n  - name: tvf0\n    synthetic: eth1\n",
             {"pairs[1].name", 4, "duplicate pair name 'tvf0' (also pairs[0])"});
