@@ -116,8 +116,10 @@ bool Topology::startTvfd(const std::string& pairExtra, bool configureTap, const 
     // Every test runs in both datapath modes: ctest registers the suite
     // once per mode with TVF_IT_DATAPATH set (tests/CMakeLists.txt).
     if (pairExtra.find(" datapath:") == std::string::npos) f << "    datapath: " << datapathMode() << "\n";
-    // And the kernel datapath's own suites once more on clsact (kernel/clsact).
-    if (pairExtra.find("tc_hook:") == std::string::npos) f << "    tc_hook: " << tcHookMode() << "\n";
+    // And the kernel datapath's own suites once more on clsact (kernel/clsact);
+    // a pair set to the user datapath takes no tc_hook (a config error).
+    if (pairExtra.find("tc_hook:") == std::string::npos && pairExtra.find(" datapath: user") == std::string::npos)
+      f << "    tc_hook: " << tcHookMode() << "\n";
     f << pairExtra;
   }
   launcher_ = launcher;
