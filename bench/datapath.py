@@ -37,7 +37,9 @@ does not move.
        and tvfctl of another build directory (an older commit's, built as it was)
        on a guest of its own (198.18.0.5) like the user-mode one, with a config of
        only the keys every build knows; its ratios say whether user mode got
-       worse than that build on any line, measured in the same run
+       worse than that build on any line, measured in the same run;
+       TVF_BENCH_REF_DATAPATH=user adds `datapath: user` to its config (a
+       reference build that knows the key, and would pick the kernel datapath)
 
 Needs root; makes its own namespaces and removes them, also on failure.
 Timing figures depend on what else runs on the machine: it prints the load.
@@ -52,9 +54,9 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("TVF_BUILD_DIR", os.path.join(ROOT, "build"))
-TOPO = os.path.join(ROOT, "scripts", "topology.sh")
+from benchlib import BUILD, TOPO, load, udp_counters
+from benchlib import sh as _sh
+
 TVFD, TVFCTL = os.path.join(BUILD, "tvfd"), os.path.join(BUILD, "tvfctl")
 FLOOD = os.path.join(BUILD, "tvf-udpflood")
 HOST_IP = "198.18.0.1"
@@ -65,18 +67,11 @@ ONLY = set(os.environ.get("TVF_BENCH_ONLY", "tcp,pps,loss,rtt").split(","))
 
 
 def sh(cmd, check=True):
-    r = subprocess.run(cmd, shell=True, text=True, capture_output=True)
-    if check and r.returncode != 0:
-        raise RuntimeError("%s: exit %d\n%s%s" % (cmd, r.returncode, r.stdout, r.stderr))
-    return r
-
-
-def load():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
+    return _sh(cmd, check)
 
 
 REF_BUILD = os.environ.get("TVF_BENCH_REF_BUILD")
+REF_DATAPATH = os.environ.get("TVF_BENCH_REF_DATAPATH")
 
 
 class Path:
@@ -139,7 +134,11 @@ class Bench:
                         "    synthetic: eth0\n    attach_wait_ms: 200\n    persist: false\n"
                         % (path.sock, os.environ.get("TVF_WORKER_PRIORITY", "1")))
                 if path.mode != "ref":  # a reference build may predate these keys
-                    f.write("    datapath: %s\n    tc_hook: %s\n" % (path.mode, os.environ.get("TVF_BENCH_TC_HOOK", "auto")))
+                    f.write("    datapath: %s\n" % path.mode)
+                    if path.mode == "kernel":  # a user-mode pair takes no tc_hook
+                        f.write("    tc_hook: %s\n" % os.environ.get("TVF_BENCH_TC_HOOK", "auto"))
+                elif REF_DATAPATH:
+                    f.write("    datapath: %s\n" % REF_DATAPATH)
             # exec: the pid is tvfd's own (for VmRSS).
             path.tvfd = subprocess.Popen("exec ip netns exec %s %s --config %s" % (path.ns, path.tvfd_bin, conf), shell=True,
                                          stdout=subprocess.DEVNULL,
@@ -234,9 +233,7 @@ class Bench:
         return json.loads(r.stdout)["pps"]
 
     def rcvbuf_errors(self, ns):
-        text = sh("ip netns exec %s cat /proc/net/snmp" % ns).stdout
-        head, vals = [l.split()[1:] for l in text.splitlines() if l.startswith("Udp:")][:2]
-        return int(dict(zip(head, vals))["RcvbufErrors"])
+        return udp_counters(ns)["RcvbufErrors"]
 
     def tvf_drops(self, path):
         """rx_dropped + tx_dropped over both paths of tvf's status counters (0 for the kernel-only path)."""

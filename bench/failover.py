@@ -27,17 +27,12 @@ import sys
 import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("TVF_BUILD_DIR", os.path.join(ROOT, "build"))
-TOPO = os.path.join(ROOT, "scripts", "topology.sh")
+from benchlib import BUILD, ROOT, TOPO, sh
+
 TVFD, TVFCTL = os.path.join(BUILD, "tvfd"), os.path.join(BUILD, "tvfctl")
 UDP = os.path.join(BUILD, "tvf-udpstream")
 MIGRATE = os.path.join(ROOT, "conf", "hotplug", "tvf-migrate")
 PPS, SECS = 20000, 3
-
-
-def sh(cmd):
-    return subprocess.run(cmd, shell=True, text=True, capture_output=True)
 
 
 class Bench:

@@ -35,18 +35,13 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("TVF_BUILD_DIR", os.path.join(ROOT, "build"))
-TOPO = os.path.join(ROOT, "scripts", "topology.sh")
+from benchlib import BUILD, TOPO, sh, udp_counters
+
 TVFD = os.path.join(BUILD, "tvfd")
 UDP = os.path.join(BUILD, "tvf-udpstream")
 PPS = int(os.environ.get("TVF_SOAK_PPS", "10000"))
 HOLD_MS = int(os.environ.get("TVF_SOAK_HOLD_MS", "200"))
 ATTACH_WAIT_MS = 50
-
-
-def sh(cmd):
-    return subprocess.run(cmd, shell=True, text=True, capture_output=True)
 
 
 def now_ns():
@@ -216,11 +211,7 @@ def link_drops(ns, dev):
 
 def udp_errors(ns):
     """Udp RcvbufErrors + InErrors in a namespace."""
-    r = sh("ip netns exec %s cat /proc/net/snmp" % ns)
-    rows = [l.split()[1:] for l in r.stdout.splitlines() if l.startswith("Udp:")]
-    if len(rows) < 2:
-        return 0
-    d = dict(zip(rows[0], (int(x) for x in rows[1])))
+    d = udp_counters(ns)
     return d.get("RcvbufErrors", 0) + d.get("InErrors", 0)
 
 

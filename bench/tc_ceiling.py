@@ -36,8 +36,9 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get("TVF_BUILD_DIR", os.path.join(ROOT, "build"))
+from benchlib import BUILD, load
+from benchlib import sh as _sh
+
 FLOOD = os.path.join(BUILD, "tvf-udpflood")
 HOLD = os.path.join(BUILD, "tvf-tc-ceiling")
 TAG = "tvfceil%d" % os.getpid()
@@ -49,12 +50,7 @@ BYTES = 60
 
 
 def sh(cmd):
-    return subprocess.run(cmd, shell=True, check=True, capture_output=True, text=True).stdout
-
-
-def load():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
+    return _sh(cmd, check=True).stdout
 
 
 class Ceiling:

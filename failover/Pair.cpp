@@ -118,7 +118,12 @@ void Pair::replaceSynthetic(const LinkInfo& synthetic) {
 
 void Pair::onVfCandidate(const LinkInfo& vf) {
   owner_.check();
-  if (!config_->transparent) return;  // the VF belongs to the OS
+  if (!config_->transparent) {  // the VF belongs to the OS: said once per VF
+    if (vf.ifindex != leftToOs_)
+      log_->info("{}: VF {} left to the OS (transparent: false)", config_->name, vf.ifname);
+    leftToOs_ = vf.ifindex;
+    return;
+  }
   candidates_.offer(vf, deps_.clock.now());
   if (vf_ && vf_->ifindex == vf.ifindex) {
     onLinkChanged(vf);
@@ -147,6 +152,10 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
 void Pair::onLinkRemoved(int ifindex) {
   owner_.check();
   candidates_.remove(ifindex);
+  if (ifindex == leftToOs_) {
+    log_->info("{}: the VF left to the OS (ifindex {}) is gone", config_->name, ifindex);
+    leftToOs_ = 0;
+  }
   if (vf_ && vf_->ifindex == ifindex && !vfGone_) {
     log_->info("{}: VF {} (ifindex {}) left", config_->name, vf_->ifname, ifindex);
     dispatch(PairEvent::VfVanished);

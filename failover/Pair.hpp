@@ -186,6 +186,7 @@ class Pair {
   CandidateSet candidates_;
   std::optional<LinkInfo> offered_;     // the candidate of the event in flight
   bool held_ = false;
+  int leftToOs_ = 0;  // transparent: false: the last VF said to be left to the OS (ifindex)
 
   PathKind txPath_ = PathKind::Synthetic;
   bool switchedNow_ = false;  // the current transition really moved TX

@@ -13,6 +13,7 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,23 +33,30 @@ int usage() {
   return 2;
 }
 
-// Until stdin closes or SIGTERM/SIGINT arrives.
+// Until stdin closes (EOF or an error on it) or SIGTERM/SIGINT arrives:
+// both are events on one poll(), the signals through a signalfd.
 void hold() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  sigprocmask(SIG_BLOCK, &set, nullptr);
+  // Without a signalfd the signals keep their default action (the program
+  // stays attached; tvf_test_tcx or a device's deletion removes it).
+  const int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
+  if (sfd >= 0) sigprocmask(SIG_BLOCK, &set, nullptr);
+  pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {sfd, POLLIN, 0}};
   for (;;) {
-    pollfd p{STDIN_FILENO, POLLIN, 0};
-    timespec tick{0, 200'000'000};
-    siginfo_t info;
-    if (sigtimedwait(&set, &info, &tick) > 0) return;
-    if (::poll(&p, 1, 0) > 0) {
+    if (::poll(fds, sfd >= 0 ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[1].revents) break;  // a signal: no need to read it, we leave
+    if (fds[0].revents) {
       char c;
-      if (::read(STDIN_FILENO, &c, 1) <= 0) return;
+      if (::read(STDIN_FILENO, &c, 1) <= 0) break;
     }
   }
+  if (sfd >= 0) ::close(sfd);
 }
 
 }  // namespace

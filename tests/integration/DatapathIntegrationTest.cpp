@@ -60,7 +60,7 @@ TEST_F(Datapath, SurpriseRemovalKeepsTrafficOnTheSynthetic) {
   startIperfServer();
   CommandResult udp;
   std::thread stream([&] { udp = topo->inGuest("iperf3 -c 198.18.0.1 -u -b 20M -l 1000 -t 4 -J"); });
-  std::this_thread::sleep_for(1500ms);
+  EXPECT_TRUE(topo->waitForCounter("vf", "tx_packets", 2500));  // a second of the stream on the VF
   const auto mid = topo->status();
   topo->delVf("vf0");
   stream.join();
@@ -103,7 +103,9 @@ TEST_F(Datapath, ReplugUnderANewNameAttachesAfterTheWait) {
 TEST_F(Datapath, BackendsGetNoIpv6AndNeverAnswerThemselves) {
   ASSERT_TRUE(topo->startTvfd());
   attachVf();
-  std::this_thread::sleep_for(1500ms);  // time enough for DAD/SLAAC to have happened
+  // A wait for nothing to happen (no event says SLAAC did not run): time
+  // enough for DAD and SLAAC on a backend that had IPv6 on.
+  std::this_thread::sleep_for(1500ms);
   for (const char* dev : {"eth0", "vf0"}) {
     EXPECT_EQ(topo->inGuest(std::string("ip -6 -o addr show dev ") + dev).out, "") << dev;
     EXPECT_EQ(topo->inGuest(std::string("ip -4 -o addr show dev ") + dev).out, "") << dev;

@@ -93,13 +93,19 @@ TEST_F(Operations, PlannedMigrationLosesNoDatagram) {
   const long pps = datapathMode() == "user" ? 10000 : 20000;
   const double secs = 6;
   auto s = stream(pps, secs, [&] {
-    std::this_thread::sleep_for(1000ms);
+    // Half a second of the stream on the VF, each way.
+    EXPECT_TRUE(topo->waitForCounter("vf", "tx_packets", pps / 2));
+    EXPECT_TRUE(topo->waitForCounter("vf", "rx_packets", pps / 2));
     migrate("pre");
-    EXPECT_EQ(topo->status()["state"], "novf");
+    const auto pre = topo->status();
+    EXPECT_EQ(pre["state"], "novf");
     topo->delVf("vf0");  // the hypervisor unplugs the VF
-    std::this_thread::sleep_for(500ms);
-    topo->addVf("vfmigrated");  // and plugs a new one after the move
-    std::this_thread::sleep_for(500ms);
+    // The move: a quarter second of the stream on the synthetic.
+    const auto synthTx = pre["counters"]["synthetic"]["tx_packets"].get<std::uint64_t>();
+    EXPECT_TRUE(topo->waitForCounter("synthetic", "tx_packets", synthTx + pps / 4));
+    topo->addVf("vfmigrated");  // and plugs a new one after it
+    EXPECT_TRUE(topo->waitForLog("tvf0: VF vfmigrated present but the pair is held by a planned detach"))
+        << topo->tvfdLog();
     EXPECT_EQ(topo->status()["state"], "novf");  // held until post
     migrate("post");
     EXPECT_TRUE(topo->waitForState("active", "vf"));
@@ -173,7 +179,7 @@ TEST_F(Operations, SurpriseRemovalIsMeasured) {
   topo->addVf("vf0");
   ASSERT_TRUE(topo->waitForState("active", "vf"));
   auto s = stream(20000, 4, [&] {
-    std::this_thread::sleep_for(1500ms);
+    EXPECT_TRUE(topo->waitForCounter("vf", "tx_packets", 20000));  // a second of the stream on the VF
     topo->delVf("vf0");
   });
   std::fprintf(stderr, "surprise removal at 20000 pps: to host %s; to guest %s\n", s.toHost.dump().c_str(),
@@ -246,7 +252,7 @@ TEST_F(Operations, RestartKeepsTheInterfaceAndTcp) {
   ASSERT_TRUE(topo->waitForListener(true, "tcp", 5201));
   CommandResult tcp;
   std::thread client([&] { tcp = topo->inGuest("iperf3 -c 198.18.0.1 -t 8 -J"); });
-  std::this_thread::sleep_for(2000ms);
+  EXPECT_TRUE(topo->waitForCounter("vf", "tx_bytes", 50'000'000));  // the transfer is well under way on the VF
   topo->stopTvfd(SIGKILL);
   EXPECT_TRUE(contains(topo->inGuest("ip -o addr show dev tvf0").out, "198.18.0.2/24"));
   const auto t0 = std::chrono::steady_clock::now();

@@ -230,6 +230,22 @@ bool Topology::waitFor(const std::function<bool()>& pred, std::chrono::milliseco
   return pred();
 }
 
+bool Topology::waitForLog(const std::string& needle, std::chrono::milliseconds timeout) const {
+  return waitFor([&] { return tvfdLog().find(needle) != std::string::npos; }, timeout);
+}
+
+bool Topology::waitForCounter(const std::string& path, const std::string& counter, std::uint64_t atLeast,
+                              std::chrono::milliseconds timeout) const {
+  return waitFor(
+      [&] {
+        const auto s = status();
+        if (s.is_null() || !s.contains("counters") || !s["counters"].contains(path)) return false;
+        const auto& c = s["counters"][path];
+        return c.contains(counter) && c[counter].is_number_integer() && c[counter].get<std::uint64_t>() >= atLeast;
+      },
+      timeout);
+}
+
 bool Topology::waitForState(const std::string& state, const std::string& active,
                             std::chrono::milliseconds timeout) const {
   return waitFor(

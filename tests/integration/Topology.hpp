@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -93,6 +94,13 @@ class Topology {
   std::string guestTcPrograms(const std::string& dev, const std::string& dir) const;
   bool waitForState(const std::string& state, const std::string& active,
                     std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
+  // Waits until tvfd's log holds `needle` (10 s at most).
+  bool waitForLog(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+  // Waits until the first pair's status counter `path`.`counter` (e.g.
+  // "vf", "tx_packets") reaches `atLeast`: traffic is under way on that
+  // path (15 s at most).
+  bool waitForCounter(const std::string& path, const std::string& counter, std::uint64_t atLeast,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(15)) const;
 
  private:
   std::string prefix_;

@@ -220,7 +220,9 @@ TEST_F(Transparency, NonTransparentModeLeavesTheVfToTheOs) {
   const auto offloads = topo->inGuest("ethtool -k tvf0").out;
   topo->addVf("vf0");
   ASSERT_EQ(topo->inGuest("ip addr add 198.19.9.9/24 dev vf0 && ip link set vf0 up").status, 0);
-  std::this_thread::sleep_for(1500ms);  // well past attach_wait
+  // tvfd saw the VF and left it alone (not a wait for attach_wait to pass:
+  // a non-transparent pair starts no attach wait).
+  ASSERT_TRUE(topo->waitForLog("tvf0: VF vf0 left to the OS (transparent: false)")) << topo->tvfdLog();
   auto s = topo->status();
   EXPECT_EQ(s["state"], "novf");
   EXPECT_TRUE(s["vf"].is_null());
@@ -231,7 +233,7 @@ TEST_F(Transparency, NonTransparentModeLeavesTheVfToTheOs) {
   auto ping = topo->inGuest("ping -I tvf0 -c 5 -i 0.05 -W 1 198.18.0.1");
   EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
   topo->delVf("vf0");
-  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(topo->waitForLog("tvf0: the VF left to the OS (ifindex")) << topo->tvfdLog();
   s = topo->status();
   EXPECT_EQ(s["counters"]["vf"]["rx_packets"], 0);
   EXPECT_EQ(s["counters"]["vf"]["tx_packets"], 0);
