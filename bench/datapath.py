@@ -382,8 +382,9 @@ def main():
             print("run %d/%d done (%.0f s, load %s)" % (run + 1, runs, time.monotonic() - t0, load()), flush=True)
         for p in bench.paths[1:]:  # the tvf paths carried the traffic on the VF all along
             s = bench.status(p)
-            print("%-22s at the end: state %s, active %s, switches %s, counters %s"
-                  % (p.label, s["state"], s["active"], s["switches"], json.dumps(s["counters"].get("vf", s["counters"]))))
+            print("%-22s at the end: state %s, active %s, switches %s, workers %s, counters %s"
+                  % (p.label, s["state"], s["active"], s["switches"], json.dumps(s.get("workers")),
+                     json.dumps(s["counters"].get("vf", s["counters"]))))
     finally:
         bench.cleanup()
     loads.append(load())
