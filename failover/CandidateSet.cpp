@@ -25,4 +25,11 @@ std::optional<LinkInfo> CandidateSet::pick() const {
   return std::nullopt;
 }
 
+std::vector<std::string> CandidateSet::names(int exceptIfindex) const {
+  std::vector<std::string> out;
+  for (const auto& [ifindex, c] : candidates_)
+    if (ifindex != exceptIfindex) out.push_back(c.link.ifname);
+  return out;
+}
+
 }  // namespace tvf

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tvf/Clock.hpp"
 #include "tvf/LinkEvent.hpp"
@@ -36,6 +37,8 @@ class CandidateSet {
   bool accepts(const LinkInfo& vf) const { return !preferred_ || *preferred_ == vf.ifname; }
   // The candidate to take next: the first accepted one by ifindex.
   std::optional<LinkInfo> pick() const;
+  // Every candidate's ifname but `exceptIfindex`'s, by ifindex.
+  std::vector<std::string> names(int exceptIfindex = 0) const;
 
  private:
   struct Candidate {

@@ -50,6 +50,7 @@ nlohmann::json pairStatusJson(const PairStatus& s) {
   j["counters"] = {{"synthetic", countersJson(s.syntheticCounters)}, {"vf", countersJson(s.vfCounters)}};
   j["switches"] = s.switches;
   j["held"] = s.held;
+  j["candidates"] = s.candidates;
   j["generation"] = s.generation;
   j["attach_failures"] = s.attachFailures;
   j["illegal_transitions"] = s.illegalTransitions;
@@ -195,6 +196,12 @@ std::string statusTable(const nlohmann::json& status) {
                      fmt::format("{}/{}", cv["rx_packets"].get<std::uint64_t>(), cv["tx_packets"].get<std::uint64_t>()),
                      p["switches"].get<std::uint64_t>());
     if (!p["last_error"].is_null()) o << "  last error: " << p["last_error"].get<std::string>() << "\n";
+    if (p.contains("candidates") && p["candidates"].is_array() && !p["candidates"].empty()) {
+      o << "  VF present, not taken:";
+      for (const auto& c : p["candidates"]) o << " " << c.get<std::string>();
+      o << (p.value("held", false) ? " (held: tvfctl attach " + p["name"].get<std::string>() + " takes it)" : "")
+        << "\n";
+    }
     if (p.contains("datapath") && p["datapath"].is_object()) {
       const auto& d = p["datapath"];
       o << "  datapath: " << d.value("mode", "?") << " (" << d.value("reason", "") << ")";

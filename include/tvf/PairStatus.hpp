@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tvf/Capabilities.hpp"
 #include "tvf/PairState.hpp"
@@ -46,6 +47,10 @@ struct PairStatus {
   PathCounters vfCounters;
   std::uint64_t switches = 0;
   bool held = false;
+  // Matching VFs present but not the pair's (held by a planned detach,
+  // waiting out attach_wait, or not the one `tvfctl attach IFNAME` asked
+  // for), by ifindex.
+  std::vector<std::string> candidates;
   std::uint64_t generation = 0;
   std::uint64_t attachFailures = 0;
   std::uint64_t illegalTransitions = 0;

@@ -106,7 +106,9 @@ TEST_F(Operations, PlannedMigrationLosesNoDatagram) {
     topo->addVf("vfmigrated");  // and plugs a new one after it
     EXPECT_TRUE(topo->waitForLog("tvf0: VF vfmigrated present but the pair is held by a planned detach"))
         << topo->tvfdLog();
-    EXPECT_EQ(topo->status()["state"], "novf");  // held until post
+    const auto held = topo->status();
+    EXPECT_EQ(held["state"], "novf");  // held until post
+    EXPECT_EQ(held["candidates"], nlohmann::json::array({"vfmigrated"})) << held.dump();
     migrate("post");
     EXPECT_TRUE(topo->waitForState("active", "vf"));
   });

@@ -292,12 +292,15 @@ TEST_F(PairTest, HeldPairIgnoresNewVfUntilAttach) {
   elapse(5000ms);
   EXPECT_EQ(pair->state(), PairState::NoVf);
   EXPECT_TRUE(pair->status().held);
+  // The status shows the VF that waits for the attach.
+  EXPECT_EQ(pair->status().candidates, std::vector<std::string>{"vf9"});
   ASSERT_TRUE(pair->requestAttach(std::nullopt));
   // vf9 has been settling for 5 s, longer than attach_wait: no new wait.
   EXPECT_EQ(pair->state(), PairState::Waiting);
   elapse(0ms);
   EXPECT_EQ(pair->state(), PairState::Active);
   EXPECT_EQ(pair->vf()->ifname, "vf9");
+  EXPECT_TRUE(pair->status().candidates.empty());  // the pair's own VF is no candidate
 }
 
 TEST_F(PairTest, AttachSoonAfterThePlugWaitsOnlyTheRestOfAttachWait) {

@@ -31,6 +31,8 @@ PairStatus sample() {
   s.datapath.reason = "auto: BPF programs loaded, VF backend is a netdev";
   s.datapath.fallbacks = 7;
   s.datapath.mirror = true;
+  s.held = true;
+  s.candidates = {"vf9"};
   return s;
 }
 
@@ -59,6 +61,7 @@ TEST(StatusJson, HasEveryFieldOfTheContract) {
       EXPECT_TRUE(j["counters"][path].contains(k)) << path << "." << k;
   EXPECT_EQ(j["counters"]["vf"]["rx_packets"], 10);
   EXPECT_EQ(j["switches"], 3);
+  EXPECT_EQ(j["candidates"], (nlohmann::json{"vf9"}));
   PairStatus none = sample();
   none.vf.reset();
   EXPECT_TRUE(pairStatusJson(none)["vf"].is_null());
@@ -69,6 +72,7 @@ TEST(StatusTable, IsReadable) {
   EXPECT_NE(t.find("tvf0"), std::string::npos);
   EXPECT_NE(t.find("active"), std::string::npos);
   EXPECT_NE(t.find("vf0"), std::string::npos);
+  EXPECT_NE(t.find("VF present, not taken: vf9 (held: tvfctl attach tvf0 takes it)"), std::string::npos) << t;
 }
 
 // A strict reading of the Prometheus text format (version 0.0.4): every
