@@ -134,6 +134,11 @@ struct SlotCounters {
 // What detach*() does with the clsact qdisc after removing our filter.
 enum class ClsactCleanup {
   IfCreated,  // delete it when attach*() of this object created it
+  // ...or when no filter at all is left on it, ingress or egress: the
+  // clsact an earlier run of ours made on its own TAP, left by a kill -9
+  // (a run that adopts that run's programs did not create the qdisc). A
+  // clsact that holds anyone's filter, or that cannot be listed, stays.
+  IfCreatedOrEmpty,
   Keep,       // leave it (someone else's filters may sit on it)
   Remove,     // delete it, and with it every filter on the device's clsact
 };
@@ -224,6 +229,7 @@ class TcRedirect {
   TcRedirect(std::string pair, bpf_object* obj);
   Status attach(int ifindex, bool egress);
   Status detach(int ifindex, bool egress, ClsactCleanup cleanup);
+  static int clsactFilterCount(int ifindex);
   Status writeCfg(std::uint32_t word, std::uint32_t value, const char* what);
 
   std::string pair_;

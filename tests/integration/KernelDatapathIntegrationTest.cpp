@@ -526,5 +526,48 @@ TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
   EXPECT_TRUE(contains(addrs("vf0"), "198.19.8.5/24")) << addrs("vf0");
 }
 
+// A run killed with -9, a new run that adopts its programs, then a clean
+// exit: nothing of either run is left on tvf0 or the backends.
+TEST_F(KernelDatapath, CleanExitAfterAKillAndRestartLeavesNothingBehind) {
+  ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
+  attachVf();
+  topo->stopTvfd(SIGKILL);
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  EXPECT_TRUE(contains(topo->tvfdLog(), "programs of the previous run adopted")) << topo->tvfdLog();
+  auto p = topo->inGuest("ping -n -q -c 5 -i 0.02 -W 2 198.18.0.1");
+  EXPECT_TRUE(contains(p.out, " 0% packet loss")) << p.out;
+  topo->stopTvfd(SIGTERM);
+  EXPECT_TRUE(contains(topo->tvfdLog(), "backends released")) << topo->tvfdLog();
+  for (const std::string dev : {"tvf0", "eth0", "vf0"}) {
+    const std::string tc = topo->inGuest("tc qdisc show dev " + dev).out + topo->guestTcPrograms(dev, "ingress") +
+                           topo->guestTcPrograms(dev, "egress");
+    EXPECT_FALSE(contains(tc, "clsact")) << dev << ":\n" << tc;
+    EXPECT_FALSE(contains(tc, "tvf_")) << dev << ":\n" << tc;
+  }
+}
+
+// The same, with an operator's filter put on tvf0's clsact meanwhile: the
+// clean exit takes our program and leaves the qdisc and that filter.
+TEST_F(KernelDatapath, CleanExitAfterAKillAndRestartKeepsAnOperatorsFilterOnTvf0) {
+  ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
+  attachVf();
+  topo->stopTvfd(SIGKILL);
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  // Matches no frame (a destination MAC beginning 01:02:03:04).
+  auto add = topo->inGuest(
+      "tc qdisc add dev tvf0 clsact 2>/dev/null; tc filter add dev tvf0 ingress protocol all u32 "
+      "match u32 0x01020304 0xffffffff at 0 action mirred egress mirror dev lo");
+  ASSERT_EQ(add.status, 0) << add.out;
+  topo->stopTvfd(SIGTERM);
+  EXPECT_TRUE(contains(topo->tvfdLog(), "backends released")) << topo->tvfdLog();
+  const std::string tc = topo->inGuest("tc qdisc show dev tvf0").out + topo->guestTcPrograms("tvf0", "ingress") +
+                         topo->guestTcPrograms("tvf0", "egress");
+  EXPECT_TRUE(contains(tc, "clsact")) << tc;
+  EXPECT_TRUE(contains(topo->inGuest("tc filter show dev tvf0 ingress").out, "u32")) << tc;
+  EXPECT_FALSE(contains(tc, "tvf_")) << tc;
+}
+
 }  // namespace
 }  // namespace tvf::it
