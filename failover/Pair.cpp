@@ -689,6 +689,7 @@ PairStatus Pair::status() const {
       deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});
   s.switches = switches_;
   s.held = held_;
+  s.operatorOffloadsOff = deps_.tap.operatorOffloadsOff();
   s.candidates = candidates_.names(vf_ ? vf_->ifindex : 0);
   s.generation = generation_;
   s.attachFailures = attachFailures_;

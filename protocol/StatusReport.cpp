@@ -46,7 +46,8 @@ nlohmann::json pairStatusJson(const PairStatus& s) {
   j["caps"] = {{"offloads", s.caps.offloads.names()},
                {"gso_max_size", s.caps.gsoMaxSize},
                {"gso_max_segs", s.caps.gsoMaxSegs},
-               {"mtu", s.mtu}};
+               {"mtu", s.mtu},
+               {"operator_off", s.operatorOffloadsOff}};
   j["counters"] = {{"synthetic", countersJson(s.syntheticCounters)}, {"vf", countersJson(s.vfCounters)}};
   j["switches"] = s.switches;
   j["held"] = s.held;

@@ -1,4 +1,6 @@
 #include "src/TapDevice.hpp"
+
+#include <algorithm>
 #include "tvf/VnetHdr.hpp"
 #include "base/Log.hpp"
 
@@ -42,6 +44,14 @@ Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& name, unsi
   const int ifindex = static_cast<int>(if_nametoindex(name.c_str()));
   if (ifindex == 0) return Error{ENODEV, "TAP " + name + " vanished after creation"};
   return std::unique_ptr<TapDevice>(new TapDevice(name, std::move(fds), ifindex, !existed, nl));
+}
+
+std::vector<std::string> TapDevice::operatorOffloadsOff() {
+  // What the operator changed since tvf last wrote the bits counts too.
+  if (auto now = readRequestedFeatures(name_)) offloadIntent_.observe(*now);
+  const FeatureWords& off = offloadIntent_.operatorOff();
+  if (std::none_of(off.begin(), off.end(), [](std::uint32_t w) { return w != 0; })) return {};
+  return featureNames(name_, off);
 }
 
 Status TapDevice::applyCapabilities(const Capabilities& caps) {

@@ -30,6 +30,7 @@ class TapDevice final : public TapFront {
 
   Status setMac(const MacAddress& mac) override;
   Result<MacAddress> readMac() override;
+  std::vector<std::string> operatorOffloadsOff() override;
   // Makes a persistent TAP transient so it disappears with the daemon.
   Status setPersist(bool persist);
   int queueFd(unsigned q) const { return queues_[q].get(); }

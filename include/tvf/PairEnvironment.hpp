@@ -51,6 +51,10 @@ class TapFront {
   // SIOCGIFHWADDR: the MAC the TAP has now (a link event may be older).
   // Errors: ENODEV.
   virtual Result<MacAddress> readMac() = 0;
+  // The offloads the operator turned off on the TAP (ethtool -K), which
+  // applyCapabilities() keeps off, by their ethtool names
+  // ("tx-tcp-segmentation"); empty where none or unknown.
+  virtual std::vector<std::string> operatorOffloadsOff() { return {}; }
 };
 
 // Proves that the path behind a fresh VF carries frames both ways before

@@ -47,6 +47,9 @@ struct PairStatus {
   PathCounters vfCounters;
   std::uint64_t switches = 0;
   bool held = false;
+  // Offloads the operator turned off on the TAP (ethtool -K) and tvf keeps
+  // off: caps.offloads is what both paths carry, these are not offered.
+  std::vector<std::string> operatorOffloadsOff;
   // Matching VFs present but not the pair's (held by a planned detach,
   // waiting out attach_wait, or not the one `tvfctl attach IFNAME` asked
   // for), by ifindex.

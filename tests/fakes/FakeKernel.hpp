@@ -87,6 +87,7 @@ class FakeKernel final : public LinkControl, public TapFront {
 
   // -- TapFront
   int ifindex() const override { return tapIndex; }
+  std::vector<std::string> operatorOffloadsOff() override { return operatorOff; }
   Status applyCapabilities(const Capabilities& caps) override {
     calls.push_back("tap.applyCapabilities");
     if (auto it = faults.find({"tap.applyCapabilities", 0}); it != faults.end()) {
@@ -118,6 +119,7 @@ class FakeKernel final : public LinkControl, public TapFront {
   std::vector<std::string> calls;
   int tapIndex = 0;
   Capabilities tapCaps;
+  std::vector<std::string> operatorOff;  // what operatorOffloadsOff() says
   bool tapCarrier = false;
   std::uint32_t tapMtu = 1500;
   MacAddress tapMac;

@@ -45,6 +45,11 @@ TEST_F(OperatorIntent, EthtoolOffOnTvf0SurvivesSwitchesAndCapabilityChanges) {
   ASSERT_EQ(tso(), "on");
   ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tso off").status, 0);
   ASSERT_EQ(tso(), "off");
+  // The status says what the operator turned off (ethtool's "tso" is three
+  // features, by bit order).
+  EXPECT_EQ(topo->status()["caps"]["operator_off"],
+            nlohmann::json::array({"tx-tcp-segmentation", "tx-tcp-ecn-segmentation", "tx-tcp6-segmentation"}))
+      << topo->status()["caps"].dump();
   // A switch to the synthetic and back.
   ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
   EXPECT_EQ(tso(), "off") << "after detach";
@@ -62,6 +67,7 @@ TEST_F(OperatorIntent, EthtoolOffOnTvf0SurvivesSwitchesAndCapabilityChanges) {
   topo->delVf("vf0");
   ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
   EXPECT_EQ(tso(), "on") << "after the operator turned it on and the VF left";
+  EXPECT_EQ(topo->status()["caps"]["operator_off"], nlohmann::json::array()) << topo->status()["caps"].dump();
 }
 
 TEST_F(OperatorIntent, ChecksumOffOnTvf0SurvivesTheVfLeaving) {

@@ -303,6 +303,12 @@ TEST_F(PairTest, HeldPairIgnoresNewVfUntilAttach) {
   EXPECT_TRUE(pair->status().candidates.empty());  // the pair's own VF is no candidate
 }
 
+TEST_F(PairTest, StatusSaysTheOffloadsTheOperatorTurnedOffOnTheTap) {
+  EXPECT_TRUE(pair->status().operatorOffloadsOff.empty());
+  kernel.operatorOff = {"tx-tcp-segmentation", "tx-checksum-ipv4"};
+  EXPECT_EQ(pair->status().operatorOffloadsOff, kernel.operatorOff);
+}
+
 TEST_F(PairTest, AttachSoonAfterThePlugWaitsOnlyTheRestOfAttachWait) {
   detachAndUnplug();
   plug(7, "vf9");

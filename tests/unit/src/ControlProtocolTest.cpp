@@ -33,6 +33,7 @@ PairStatus sample() {
   s.datapath.mirror = true;
   s.held = true;
   s.candidates = {"vf9"};
+  s.operatorOffloadsOff = {"tx-tcp-segmentation"};
   return s;
 }
 
@@ -56,6 +57,7 @@ TEST(StatusJson, HasEveryFieldOfTheContract) {
   EXPECT_EQ(j["caps"]["gso_max_size"], 16384);
   EXPECT_EQ(j["caps"]["gso_max_segs"], 64);
   EXPECT_EQ(j["caps"]["mtu"], 1500);
+  EXPECT_EQ(j["caps"]["operator_off"], (nlohmann::json{"tx-tcp-segmentation"}));
   for (const char* path : {"synthetic", "vf"})
     for (const char* k : {"rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped", "tx_dropped"})
       EXPECT_TRUE(j["counters"][path].contains(k)) << path << "." << k;
