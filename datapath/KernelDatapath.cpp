@@ -96,8 +96,8 @@ void KernelDatapath::stop() {
   if (!programs_ || tapIfindex_ == 0) return;
   // A clean exit: tvf0's egress program goes; the backends' ingress
   // programs go with their claims' release.
-  // tvf0 is our TAP: an empty clsact on it, made by a run killed before
-  // this one adopted its program, goes too.
+  // tvf0 is our TAP: an empty clsact on it that held the program of a run
+  // killed before this one goes too (an operator's empty one stays).
   if (auto st = programs_->detachEgress(tapIfindex_, ClsactCleanup::IfCreatedOrEmpty); !st)
     log_->warn("{}: detach egress program: {}", name_, st.error().describe());
   tapIfindex_ = 0;

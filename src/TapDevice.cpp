@@ -1,6 +1,7 @@
 #include "src/TapDevice.hpp"
 
 #include <algorithm>
+#include "tvf/Capabilities.hpp"
 #include "tvf/VnetHdr.hpp"
 #include "base/Log.hpp"
 
@@ -48,10 +49,23 @@ Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& name, unsi
 
 std::vector<std::string> TapDevice::operatorOffloadsOff() {
   // What the operator changed since tvf last wrote the bits counts too.
-  if (auto now = readRequestedFeatures(name_)) offloadIntent_.observe(*now);
+  // What the operator changed since tvf last wrote the bits counts too;
+  // the bits read become the base the next look compares with, so that a
+  // feature turned off and on again between two looks reads as on.
+  if (auto now = readRequestedFeatures(name_)) {
+    offloadIntent_.observe(*now);
+    offloadIntent_.applied(*now);
+  }
   const FeatureWords& off = offloadIntent_.operatorOff();
   if (std::none_of(off.begin(), off.end(), [](std::uint32_t w) { return w != 0; })) return {};
-  return featureNames(name_, off);
+  // In the names caps.offloads uses (`ethtool -k`'s) where tvf knows the
+  // feature; the kernel's feature string otherwise.
+  std::vector<std::string> names;
+  for (const auto& n : featureNames(name_, off)) {
+    const auto o = offloadFromName(n);
+    names.emplace_back(o ? std::string(offloadName(*o)) : n);
+  }
+  return names;
 }
 
 Status TapDevice::applyCapabilities(const Capabilities& caps) {

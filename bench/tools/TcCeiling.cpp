@@ -7,9 +7,12 @@
 //
 // Attaches with TcxHook (BPF_PROG_ATTACH, first on the hook), prints
 // "attached" on stdout, and detaches when stdin closes or on SIGTERM/SIGINT.
-// Devices are the calling namespace's. Exit status: 0, 1 on a load or
+// Devices are the calling namespace's. One holder per hook: a second one
+// on the same hook replaces the first's program (by name), and the first
+// to exit removes it. Exit status: 0, 1 on a load or
 // attach error (the errno said on stderr), 2 on bad usage.
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -40,6 +43,7 @@ void hold() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  if (::fcntl(STDIN_FILENO, F_GETFD) < 0) return;  // started with stdin closed: nothing to wait for
   // Without a signalfd the signals keep their default action (the program
   // stays attached; tvf_test_tcx or a device's deletion removes it).
   const int sfd = ::signalfd(-1, &set, SFD_CLOEXEC);
@@ -64,6 +68,7 @@ void hold() {
 int main(int argc, char** argv) {
   if (argc != 4) return usage();
   const std::string mode = argv[1];
+  if (mode != "pass" && mode != "redirect-ingress" && mode != "redirect-egress") return usage();
   const int dev = static_cast<int>(::if_nametoindex(argv[2]));
   if (dev == 0) {
     std::fprintf(stderr, "tvf-tc-ceiling: no device %s\n", argv[2]);

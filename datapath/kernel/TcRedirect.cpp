@@ -292,6 +292,7 @@ Status TcRedirect::attach(int ifindex, bool egress) {
     // A clsact filter of ours beneath it (a previous run on clsact) is never
     // reached now: remove it, and leave the qdisc to whoever else uses it.
     if (clsactProgram(ifindex, egress)) {
+      inheritedClsact_.insert(ifindex);
       LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
       LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kFilterHandle, .priority = kFilterPriority);
       if (int r = bpf_tc_detach(&hook, &opts); r < 0 && r != -ENOENT)
@@ -301,6 +302,7 @@ Status TcRedirect::attach(int ifindex, bool egress) {
     log_->debug("{}: tvf_{} attached on {} (tcx)", pair_, dir, ifnameOf(ifindex));
     return Status::ok();
   }
+  const bool inherited = static_cast<bool>(clsactProgram(ifindex, egress));
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
   int r = bpf_tc_hook_create(&hook);
   bool created = false;
@@ -320,6 +322,7 @@ Status TcRedirect::attach(int ifindex, bool egress) {
     return Status::fail(-r, std::string("attach tvf_") + dir + " on " + ifnameOf(ifindex));
   }
   if (created) createdClsact_.insert(ifindex);
+  if (inherited) inheritedClsact_.insert(ifindex);
   // A tcx program of ours (a previous run on tcx) would hide the filter.
   if (auto st = tcxDetach(ifindex, hookOf(egress), programName(egress)); !st)
     return st;
@@ -332,6 +335,7 @@ Status TcRedirect::detach(int ifindex, bool egress, ClsactCleanup cleanup) {
   const char* dir = egress ? "egress" : "ingress";
   if (auto st = tcxDetach(ifindex, hookOf(egress), programName(egress)); !st) return st;
   const bool created = createdClsact_.erase(ifindex) != 0;
+  const bool inherited = inheritedClsact_.erase(ifindex) != 0;
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
   LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kFilterHandle, .priority = kFilterPriority);
   int r = bpf_tc_detach(&hook, &opts);
@@ -340,7 +344,7 @@ Status TcRedirect::detach(int ifindex, bool egress, ClsactCleanup cleanup) {
     return Status::fail(-r, std::string("detach tvf_") + dir + " from " + ifnameOf(ifindex));
   const bool remove = cleanup == ClsactCleanup::Remove ||
                       (cleanup != ClsactCleanup::Keep && created) ||
-                      (cleanup == ClsactCleanup::IfCreatedOrEmpty && clsactFilterCount(ifindex) == 0);
+                      (cleanup == ClsactCleanup::IfCreatedOrEmpty && inherited && clsactFilterCount(ifindex) == 0);
   if (remove) {
     hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
     r = bpf_tc_hook_destroy(&hook);

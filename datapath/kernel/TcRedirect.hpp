@@ -134,10 +134,11 @@ struct SlotCounters {
 // What detach*() does with the clsact qdisc after removing our filter.
 enum class ClsactCleanup {
   IfCreated,  // delete it when attach*() of this object created it
-  // ...or when no filter at all is left on it, ingress or egress: the
-  // clsact an earlier run of ours made on its own TAP, left by a kill -9
-  // (a run that adopts that run's programs did not create the qdisc). A
-  // clsact that holds anyone's filter, or that cannot be listed, stays.
+  // ...or when it held an earlier run's filter of ours when this object
+  // attached (that run was killed: the qdisc is its) and no filter at all
+  // is left on it now, ingress or egress. A clsact that was there without
+  // a filter of ours, that holds anyone's filter, or that cannot be
+  // listed, stays.
   IfCreatedOrEmpty,
   Keep,       // leave it (someone else's filters may sit on it)
   Remove,     // delete it, and with it every filter on the device's clsact
@@ -244,6 +245,9 @@ class TcRedirect {
   std::string pointReason_;
   // Devices whose clsact qdisc attach*() of this object created.
   std::set<int> createdClsact_;
+  // Devices whose clsact held a filter of an earlier run's when attach*()
+  // of this object ran (for ClsactCleanup::IfCreatedOrEmpty).
+  std::set<int> inheritedClsact_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

@@ -52,8 +52,10 @@ class TapFront {
   // Errors: ENODEV.
   virtual Result<MacAddress> readMac() = 0;
   // The offloads the operator turned off on the TAP (ethtool -K), which
-  // applyCapabilities() keeps off, by their ethtool names
-  // ("tx-tcp-segmentation"); empty where none or unknown.
+  // applyCapabilities() keeps off, named as Capabilities names offloads
+  // (`ethtool -k`'s names: "generic-segmentation-offload"), or by the
+  // kernel's feature string for a feature tvf does not know; empty where
+  // none or unknown.
   virtual std::vector<std::string> operatorOffloadsOff() { return {}; }
 };
 

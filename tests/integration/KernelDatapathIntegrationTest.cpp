@@ -569,5 +569,20 @@ TEST_F(KernelDatapath, CleanExitAfterAKillAndRestartKeepsAnOperatorsFilterOnTvf0
   EXPECT_FALSE(contains(tc, "tvf_")) << tc;
 }
 
+// An empty clsact the operator put on tvf0 before tvfd started is not
+// tvf's to remove: a clean exit leaves it.
+TEST_F(KernelDatapath, CleanExitLeavesAnOperatorsEmptyClsactOnTvf0) {
+  ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
+  topo->stopTvfd(SIGTERM);  // tvf0 persists, with nothing of ours on it
+  ASSERT_EQ(topo->inGuest("tc qdisc add dev tvf0 clsact").status, 0);
+  ASSERT_TRUE(topo->restartTvfd());
+  attachVf();
+  topo->stopTvfd(SIGTERM);
+  EXPECT_TRUE(contains(topo->tvfdLog(), "backends released")) << topo->tvfdLog();
+  EXPECT_TRUE(contains(topo->inGuest("tc qdisc show dev tvf0").out, "clsact"))
+      << topo->inGuest("tc qdisc show dev tvf0").out;
+  EXPECT_FALSE(contains(topo->guestTcPrograms("tvf0", "egress"), "tvf_")) << topo->guestTcPrograms("tvf0", "egress");
+}
+
 }  // namespace
 }  // namespace tvf::it

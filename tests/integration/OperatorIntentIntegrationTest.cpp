@@ -70,6 +70,26 @@ TEST_F(OperatorIntent, EthtoolOffOnTvf0SurvivesSwitchesAndCapabilityChanges) {
   EXPECT_EQ(topo->status()["caps"]["operator_off"], nlohmann::json::array()) << topo->status()["caps"].dump();
 }
 
+// A status read between the operator's off and on must not make tvf
+// remember the off: the next switch leaves the feature on.
+TEST_F(OperatorIntent, AnOffloadTurnedOffAndOnAroundAStatusReadStaysOn) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tso off").status, 0);
+  EXPECT_FALSE(topo->status()["caps"]["operator_off"].empty());
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tso on").status, 0);
+  EXPECT_EQ(topo->status()["caps"]["operator_off"], nlohmann::json::array()) << topo->status()["caps"].dump();
+  // Named as caps.offloads names them.
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 gso off").status, 0);
+  EXPECT_EQ(topo->status()["caps"]["operator_off"], nlohmann::json::array({"generic-segmentation-offload"}))
+      << topo->status()["caps"].dump();
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 gso on").status, 0);
+  topo->delVf("vf0");  // a switch: TUNSETOFFLOAD and the operator's offs put back
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_EQ(tso(), "on");
+}
+
 TEST_F(OperatorIntent, ChecksumOffOnTvf0SurvivesTheVfLeaving) {
   make();
   ASSERT_TRUE(topo->startTvfd());
