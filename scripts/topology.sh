@@ -14,7 +14,9 @@
 # Only addresses from 198.18.0.0/15 and fd00::/8 are used; the host's own
 # namespace is never touched.
 set -euo pipefail
-cmd=${1:?command}; P=${2:?prefix}
+usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+cmd=$1; P=$2
 H="$P-h"; G="$P-g"
 MAC=${TVF_MAC:-02:00:c6:12:00:02}
 

@@ -65,8 +65,9 @@ std::optional<nlohmann::json> ControlCommands::handle(ClientId id, const nlohman
     return nlohmann::json{{"ok", true}};
   }
   if (cmd == "reload") {
-    target_.reload();
-    return nlohmann::json{{"ok", true}};
+    auto r = target_.reload();
+    if (!r) return errorReply(r.error().what);
+    return nlohmann::json{{"ok", true}, {"warnings", *r}};
   }
   return errorReply("unknown command '" + cmd + "' (status, detach, attach, metrics, events, reload, notify)");
 }

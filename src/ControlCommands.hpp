@@ -43,7 +43,11 @@ class CommandTarget {
   // The switch timelines ({"PAIR": {"last_seq": N, "events": [...]}}), of
   // one pair or all, without what `after` ({"PAIR": seq}) says was seen.
   virtual nlohmann::json events(const std::optional<std::string>& pair, const nlohmann::json& after) = 0;
-  virtual void reload() = 0;
+  // Re-reads the configuration file and applies what can change live.
+  // Returns what did not apply (keys that change only on restart, new
+  // pairs); EINVAL with every problem, one per line, when the file is
+  // refused (the running configuration is kept).
+  virtual Result<std::vector<std::string>> reload() = 0;
 };
 
 class ControlCommands {

@@ -326,35 +326,45 @@ nlohmann::json Daemon::events(const std::optional<std::string>& pair, const nloh
   return timelineReply(all, after);
 }
 
-void Daemon::reload() {
+Result<std::vector<std::string>> Daemon::reload() {
   sd_notify(0, "RELOADING=1");
   struct Ready {
     ~Ready() { sd_notify(0, "READY=1"); }
   } ready;
   auto r = ConfigLoader::loadFile(configPath_);
   if (auto* problems = std::get_if<std::vector<ConfigProblem>>(&r)) {
-    for (const auto& p : *problems) log_->error("reload: {}", p.format(configPath_));
+    std::string all;
+    for (const auto& p : *problems) {
+      log_->error("reload: {}", p.format(configPath_));
+      if (!all.empty()) all += '\n';
+      all += p.format(configPath_);
+    }
     log_->error("reload: configuration kept unchanged");
-    return;
+    return Error{EINVAL, all + "\nconfiguration kept unchanged"};
   }
+  std::vector<std::string> warnings;
+  auto warn = [&](std::string w) {
+    log_->warn("reload: {}", w);
+    warnings.push_back(std::move(w));
+  };
   Config next = std::get<Config>(std::move(r));
-  for (const auto& key : reloadDaemon(config_, next))
-    log_->warn("reload: {} changes only on restart", key);
+  for (const auto& key : reloadDaemon(config_, next)) warn(key + " changes only on restart");
   applyLogLevel(config_.logLevel);
   for (const auto& pc : next.pairs) {
     auto* rt = findPair(pc.name);
     if (!rt) {
-      log_->warn("reload: new pair {} needs a restart", pc.name);
+      warn("new pair " + pc.name + " needs a restart");
       continue;
     }
     PairConfig snapshot = *rt->config;
     for (const auto& key : reloadPair(snapshot, pc))
-      log_->warn("reload: {}: {} changes only on restart", pc.name, key);
+      warn(pc.name + ": " + key + " changes only on restart");
     rt->config = std::make_shared<const PairConfig>(std::move(snapshot));
     rt->pair->reconfigure(rt->config);
     rt->announcer->reconfigure(rt->config);
   }
   log_->info("configuration reloaded from {}", configPath_);
+  return warnings;
 }
 
 void Daemon::onSignal() {
@@ -367,7 +377,7 @@ void Daemon::onSignal() {
         running_ = false;
         break;
       case SIGHUP:
-        reload();
+        (void)reload();  // the log says what happened
         break;
       case SIGCHLD:
         hooks_.reap();

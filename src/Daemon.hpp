@@ -64,7 +64,7 @@ class Daemon final : public CommandTarget {
   void onLinkEvent(const LinkEvent& e);
   void onControl(ControlServer::ClientId id, const nlohmann::json& req);
   void onSignal();
-  void reload() override;
+  Result<std::vector<std::string>> reload() override;
   void checkWaiters();
   void armTimer();
   void pollMulticast();

@@ -177,6 +177,8 @@ int main(int argc, char** argv) {
       std::cout << tvf::statusTable(r.body["status"]);
   } else if (cmd == "metrics") {
     std::cout << r.body["metrics"].get<std::string>();
+  } else if (cmd == "reload") {
+    for (const auto& w : r.body.value("warnings", nlohmann::json::array())) std::cerr << "tvfctl: " << w.get<std::string>() << "\n";
   } else if (r.body.contains("state")) {
     std::cout << pair << ": " << r.body["state"].get<std::string>() << "\n";
   }

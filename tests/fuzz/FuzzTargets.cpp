@@ -42,7 +42,7 @@ class AgreeableTarget : public CommandTarget {
   nlohmann::json events(const std::optional<std::string>&, const nlohmann::json&) override {
     return nlohmann::json::object();
   }
-  void reload() override {}
+  Result<std::vector<std::string>> reload() override { return std::vector<std::string>{}; }
 };
 
 // The message in a heap block of exactly nlmsg_len bytes.

@@ -123,6 +123,27 @@ long metric(const Topology& topo, const std::string& name) {
 
 using ControlAbuse = TopologyTest;
 
+// tvfctl reload says what it refused (exit 1, the file's line) and what
+// waits for a restart (exit 0, on stderr); a refused file changes nothing.
+TEST_F(ControlAbuse, ReloadSaysWhatItRefusedAndWhatWaitsForARestart) {
+  ASSERT_TRUE(topo->startTvfd());
+  const std::string conf = topo->dir() + "/tvf.yaml";
+  ASSERT_EQ(run("cp " + conf + " " + conf + ".good").status, 0);
+  ASSERT_EQ(run("sed -i 's/attach_wait_ms: [0-9]*/attach_wait_ms: lots/' " + conf + " && grep -q lots " + conf).status, 0)
+      << run("cat " + conf).out;
+  auto bad = topo->tvfctl("reload");
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  EXPECT_TRUE(contains(bad.out, "attach_wait_ms")) << bad.out;
+  EXPECT_TRUE(contains(bad.out, "configuration kept unchanged")) << bad.out;
+  // A key that changes only on restart: applied later, said now.
+  ASSERT_EQ(run("cp " + conf + ".good " + conf + " && sed -i 's/^worker_priority: .*//' " + conf +
+                " && echo 'worker_priority: 3' >> " + conf).status, 0);
+  auto later = topo->tvfctl("reload");
+  EXPECT_EQ(later.status, 0) << later.out;
+  EXPECT_TRUE(contains(later.out, "worker_priority changes only on restart")) << later.out << run("cat " + conf).out;
+  EXPECT_TRUE(topo->tvfdRunning());
+}
+
 // Item 1: 200 status requests in one write, never read. Before the fix each
 // reply that did not fit spun up to 1 s in sendLine, so an active VF deleted
 // meanwhile was still shown after 60 s.

@@ -37,7 +37,12 @@ class FakeTarget final : public CommandTarget {
     ++resyncs;
     return failResync ? Status::fail(ENOBUFS, "dump") : Status::ok();
   }
-  void reload() override { ++reloads; }
+  Result<std::vector<std::string>> reload() override {
+    ++reloads;
+    if (reloadProblem) return Error{EINVAL, *reloadProblem};
+    return std::vector<std::string>{"log_level changes only on restart"};
+  }
+  std::optional<std::string> reloadProblem;
   json events(const std::optional<std::string>& pair, const json& after) override {
     eventsAsked.emplace_back(pair.value_or("*"), after.dump());
     return {{pair.value_or("tvf0"), {{"last_seq", 2}, {"events", json::array()}}}};
@@ -157,8 +162,13 @@ TEST_F(ControlCommandsTest, EventsOfOnePairOrAllSinceWhatWasSeen) {
 }
 
 TEST_F(ControlCommandsTest, ReloadReloads) {
-  EXPECT_EQ(call({{"cmd", "reload"}})["ok"], true);
+  const auto ok = call({{"cmd", "reload"}});
+  EXPECT_EQ(ok["ok"], true);
+  EXPECT_EQ(ok["warnings"], json::array({"log_level changes only on restart"}));
   EXPECT_EQ(target.reloads, 1);
+  // A config with problems: an error reply that names them.
+  target.reloadProblem = "tvf.yaml:6: pairs[0].attach_wait_ms: expected an integer\nconfiguration kept unchanged";
+  EXPECT_EQ(error(call({{"cmd", "reload"}})), *target.reloadProblem);
 }
 
 TEST_F(ControlCommandsTest, AnUnknownCommandListsTheKnownOnes) {
