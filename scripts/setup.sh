@@ -11,7 +11,7 @@ packages=(
   build-essential cmake pkg-config git
   libibverbs-dev            # verbs raw-packet VF port (rdma-core)
   libnl-3-dev libnl-route-3-dev   # netlink link monitor and link control
-  libboost-dev              # Boost.Signals2 (header-only)
+  libboost-dev              # Boost.Signals2, Boost.Beast + Asio (metrics HTTP), header-only
   libyaml-cpp-dev           # config loader
   libgtest-dev libgmock-dev # unit and integration tests
   libspdlog-dev libfmt-dev  # logging
@@ -29,9 +29,6 @@ packages=(
                             # passes man --warnings (pandoc pulls ~200 MB of Haskell;
                             # hand-written mdoc is hard to review)
   python3-yaml              # the man page key check reads conf/tvf.yaml as YAML
-  libcpp-httplib-dev        # metrics_listen: GET /metrics (one header-sized API,
-                            # server with its own thread pool; civetweb is C with
-                            # a callback API and more to configure)
   lintian                   # the Debian package test: lintian reports no error
   strace                    # the unit's SystemCallFilter= test traces the real tvfd
   tcpdump                   # kernel-mode tests: tcpdump -i tvf0 must see both directions (egress mirroring)

@@ -28,8 +28,8 @@ void HookRunner::run(const std::string& path, const std::vector<std::string>& ar
   posix_spawnattr_setsigmask(&attr, &none);  // the daemon blocks signals for signalfd
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   // The hook gets stdin, stdout and stderr and nothing else of tvfd's: not
-  // the control or netlink sockets, and not the sockets cpp-httplib accepts
-  // for a scrape, which it does not mark close-on-exec.
+  // the control or netlink sockets, and not a scrape's connection (Asio
+  // accepts without SOCK_CLOEXEC and marks it a moment later).
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
   posix_spawn_file_actions_addclosefrom_np(&files, 3);

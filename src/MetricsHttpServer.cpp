@@ -1,62 +1,163 @@
 #include "src/MetricsHttpServer.hpp"
 
 #include <fcntl.h>
-#include <sys/socket.h>
 
 #include <chrono>
+#include <optional>
+#include <system_error>
+#include <thread>
 
-#include <httplib.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
 
 namespace tvf {
 
 namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
 constexpr const char* kContentType = "text/plain; version=0.0.4; charset=utf-8";
-}
+// A scraper that stalls is dropped after this, not held forever.
+constexpr std::chrono::seconds kIoTimeout{5};
+// Requests on one connection before it is closed.
+constexpr unsigned kKeepAliveMax = 100;
+// A scrape's request is a few hundred bytes.
+constexpr std::size_t kRequestLimit = 8 * 1024;
+// accept() failing for want of descriptors (EMFILE, ENFILE) or memory is
+// retried after this pause, so the loop does not spin on a full table.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+void closeOnExec(int fd) { ::fcntl(fd, F_SETFD, FD_CLOEXEC); }
+
+// One client connection: read a request, answer it, again while keep-alive
+// holds. Owned by the handlers in flight (shared_from_this).
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, MetricsHttpServer& owner) : stream_(std::move(socket)), owner_(owner) {}
+
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(kRequestLimit);
+    parser_->body_limit(kRequestLimit);
+    stream_.expires_after(kIoTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
+  }
+
+ private:
+  void onRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof)
+      return close();
+    if (ec) {  // a request that does not parse, or too large
+      owner_.countRefused();
+      return answer(http::status::bad_request, "bad request\n", false, 11);
+    }
+    const auto& req = parser_->get();
+    const bool again = req.keep_alive() && ++requests_ < kKeepAliveMax;
+    if (req.target() != "/metrics") {
+      owner_.countRefused();
+      return answer(http::status::not_found, "only GET /metrics is served here\n", again, req.version());
+    }
+    const bool head = req.method() == http::verb::head;  // the headers a GET would have
+    if (req.method() != http::verb::get && !head) {
+      owner_.countRefused();
+      return answer(http::status::method_not_allowed, "only GET /metrics is served here\n", again, req.version());
+    }
+    auto text = owner_.latest();
+    if (!text)
+      return answer(http::status::service_unavailable, "tvfd has not published metrics yet\n", again, req.version(),
+                    "text/plain", head);
+    owner_.countServed();
+    answer(http::status::ok, *text, again, req.version(), kContentType, head);
+  }
+
+  // headOnly: Content-Length says the body's size, and no body follows.
+  void answer(http::status status, const std::string& body, bool keepAlive, unsigned version,
+              const char* contentType = "text/plain", bool headOnly = false) {
+    response_ = {};
+    response_.result(status);
+    response_.version(version);
+    response_.set(http::field::content_type, contentType);
+    if (status == http::status::method_not_allowed) response_.set(http::field::allow, "GET, HEAD");
+    if (!headOnly) response_.body() = body;
+    response_.keep_alive(keepAlive);
+    response_.prepare_payload();
+    if (headOnly) response_.content_length(body.size());
+    stream_.expires_after(kIoTimeout);
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || !self->response_.keep_alive()) return self->close();
+      self->read();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  MetricsHttpServer& owner_;
+  beast::flat_buffer buffer_{kRequestLimit};
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  unsigned requests_ = 0;
+};
+
+}  // namespace
+
+struct MetricsHttpServer::Loop {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  asio::steady_timer backoff{io};
+  std::thread thread;
+
+  void accept(MetricsHttpServer& owner) {
+    acceptor.async_accept([this, &owner](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;  // the acceptor closed
+      if (ec) {  // EMFILE, ENFILE, ENOBUFS, ENOMEM: wait, then accept again
+        backoff.expires_after(kAcceptBackoff);
+        backoff.async_wait([this, &owner](beast::error_code e) {
+          if (!e) accept(owner);
+        });
+        return;
+      }
+      closeOnExec(socket.native_handle());
+      std::make_shared<Connection>(std::move(socket), owner)->read();
+      accept(owner);
+    });
+  }
+};
 
 MetricsHttpServer::MetricsHttpServer(ListenAddress address)
-    : address_(std::move(address)), http_(std::make_unique<httplib::Server>()) {}
+    : address_(std::move(address)), loop_(std::make_unique<Loop>()) {}
 
 Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::start(const ListenAddress& address) {
   std::unique_ptr<MetricsHttpServer> self(new MetricsHttpServer(address));
-  auto& http = *self->http_;
-  http.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
-  // A scraper that stalls is dropped after a few seconds, not held forever.
-  http.set_read_timeout(5, 0);
-  http.set_write_timeout(5, 0);
-  http.set_keep_alive_max_count(100);
+  Loop& loop = *self->loop_;
+  beast::error_code ec;
+  const auto ip = asio::ip::make_address(address.host, ec);
+  if (ec) return Error{EADDRNOTAVAIL, "metrics_listen: " + address.toString()};
+  const tcp::endpoint endpoint(ip, address.port);
+  const std::string what = "metrics_listen: bind " + address.toString();
+  if (loop.acceptor.open(endpoint.protocol(), ec); ec) return Error{ec.value(), what};
   // The listening socket must not leak into on_switch hooks (fork + exec).
-  http.set_socket_options([](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    ::fcntl(sock, F_SETFD, FD_CLOEXEC);
-  });
-  MetricsHttpServer* raw = self.get();
-  http.Get("/metrics", [raw](const httplib::Request&, httplib::Response& res) {
-    auto text = raw->latest();
-    if (!text) {
-      res.status = 503;
-      res.set_content("tvfd has not published metrics yet\n", "text/plain");
-      return;
-    }
-    raw->served_.fetch_add(1, std::memory_order_relaxed);
-    res.set_content(*text, kContentType);
-  });
-  http.set_error_handler([raw](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 503) return;
-    raw->refused_.fetch_add(1, std::memory_order_relaxed);
-    res.set_content("only GET /metrics is served here\n", "text/plain");
-  });
-
-  errno = 0;
-  if (!http.bind_to_port(address.host, address.port)) {
-    const int err = errno != 0 ? errno : EADDRNOTAVAIL;
-    return Error{err, "metrics_listen: bind " + address.toString()};
-  }
+  closeOnExec(loop.acceptor.native_handle());
+  loop.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (loop.acceptor.bind(endpoint, ec); ec) return Error{ec.value(), what};
+  if (loop.acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
+    return Error{ec.value(), "metrics_listen: listen on " + address.toString()};
+  loop.accept(*self);
   try {
-    self->listener_ = std::thread([raw] {
-      raw->http_->listen_after_bind();
-      raw->listenerDone_.store(true, std::memory_order_release);
-    });
+    loop.thread = std::thread([&loop] { loop.io.run(); });
   } catch (const std::system_error& e) {
     return Error{EAGAIN, std::string("metrics_listen: start the HTTP thread: ") + e.what()};
   }
@@ -64,13 +165,10 @@ Result<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::start(const Listen
 }
 
 MetricsHttpServer::~MetricsHttpServer() {
-  if (!listener_.joinable()) return;
-  // httplib's stop() only reaches a server that is running: wait until the
-  // listener is in its accept loop (or has already left it), then stop.
-  while (!http_->is_running() && !listenerDone_.load(std::memory_order_acquire))
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  http_->stop();
-  listener_.join();
+  // Stopping the loop abandons every operation in flight; destroying it
+  // (with loop_) then closes the acceptor and every connection.
+  loop_->io.stop();
+  if (loop_->thread.joinable()) loop_->thread.join();
 }
 
 void MetricsHttpServer::publish(std::string exposition) {

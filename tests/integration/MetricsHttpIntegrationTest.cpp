@@ -75,8 +75,38 @@ TEST_F(MetricsHttp, ScrapeParsesAndFollowsTheSwitch) {
   EXPECT_NE(lastError_.find("HTTP Error 404"), std::string::npos) << lastError_;
 }
 
-// cpp-httplib does not mark the sockets it accepts close-on-exec: an
-// on_switch hook started while a scrape is connected must still get none
+// What is not a GET of /metrics: HEAD gets a GET's headers and no body, other
+// methods 405 with Allow, a request that does not parse or is too large 400,
+// and the server goes on serving.
+TEST_F(MetricsHttp, AnswersHeadAndRefusesOtherMethodsAndJunk) {
+  ASSERT_TRUE(topo->startTvfd("metrics_listen: " + kListen + "\n"));
+  ASSERT_TRUE(Topology::waitFor([&] { return !scrape().is_null(); }, 10s)) << lastError_;
+  auto ask = [&](const std::string& request) {
+    auto r = topo->inGuest("/usr/bin/python3 " + tool("http_ask.py") + " 127.0.0.1 9417 \"" + request + "\"");  // inGuest quotes with ''
+    EXPECT_EQ(r.status, 0) << request << ": " << r.out;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    return j.is_discarded() ? nlohmann::json() : j;
+  };
+  const std::string end = "Host: x\\r\\nConnection: close\\r\\n\\r\\n";
+  auto get = ask("GET /metrics HTTP/1.1\\r\\n" + end);
+  ASSERT_EQ(get["status"], 200) << get.dump();
+  auto head = ask("HEAD /metrics HTTP/1.1\\r\\n" + end);
+  EXPECT_EQ(head["status"], 200) << head.dump();
+  EXPECT_EQ(head["body_bytes"], 0) << head.dump();
+  EXPECT_GT(std::stoul(head["headers"].value("content-length", "0")), 1000u) << head.dump();
+  auto post = ask("POST /metrics HTTP/1.1\\r\\nContent-Length: 0\\r\\n" + end);
+  EXPECT_EQ(post["status"], 405) << post.dump();
+  EXPECT_EQ(post["headers"].value("allow", ""), "GET, HEAD") << post.dump();
+  EXPECT_EQ(ask("BLAH\\r\\n\\r\\n")["status"], 400);
+  EXPECT_EQ(ask("GET /metrics HTTP/1.1\\r\\nX-Big: " + std::string(10000, 'a') + "\\r\\n" + end)["status"], 400);
+  // And a scrape after all that is served as before.
+  auto m = scrape();
+  ASSERT_FALSE(m.is_null()) << lastError_;
+  EXPECT_EQ(m["status"], 200) << m.dump(1);
+}
+
+// A scrape's socket is accepted without SOCK_CLOEXEC (Asio marks it after
+// the accept): an on_switch hook started while a scrape is connected must still get none
 // of them (nor any other socket of tvfd's).
 TEST_F(MetricsHttp, AnOnSwitchHookInheritsNoSocketOfAScrape) {
   const std::string hook = topo->dir() + "/hook.sh", fds = topo->dir() + "/hook.fds";
