@@ -53,9 +53,10 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 
+import benchlib
 from benchlib import BUILD, TOPO, load, udp_counters
-from benchlib import sh as _sh
 
 TVFD, TVFCTL = os.path.join(BUILD, "tvfd"), os.path.join(BUILD, "tvfctl")
 FLOOD = os.path.join(BUILD, "tvf-udpflood")
@@ -66,8 +67,8 @@ PING_COUNT = 2000
 ONLY = set(os.environ.get("TVF_BENCH_ONLY", "tcp,pps,loss,rtt").split(","))
 
 
-def sh(cmd, check=True):
-    return _sh(cmd, check)
+# Every command here must succeed unless its call says check=False.
+sh = partial(benchlib.sh, check=True)
 
 
 REF_BUILD = os.environ.get("TVF_BENCH_REF_BUILD")

@@ -691,6 +691,7 @@ PairStatus Pair::status() const {
   s.held = held_;
   s.operatorOffloadsOff = deps_.tap.operatorOffloadsOff();
   s.candidates = candidates_.names(vf_ ? vf_->ifindex : 0);
+  s.attachOnly = candidates_.preferred();
   s.generation = generation_;
   s.attachFailures = attachFailures_;
   s.illegalTransitions = illegalTransitions_;

@@ -52,6 +52,7 @@ nlohmann::json pairStatusJson(const PairStatus& s) {
   j["switches"] = s.switches;
   j["held"] = s.held;
   j["candidates"] = s.candidates;
+  j["attach_only"] = s.attachOnly ? nlohmann::json(*s.attachOnly) : nlohmann::json(nullptr);
   j["generation"] = s.generation;
   j["attach_failures"] = s.attachFailures;
   j["illegal_transitions"] = s.illegalTransitions;
@@ -200,8 +201,13 @@ std::string statusTable(const nlohmann::json& status) {
     if (p.contains("candidates") && p["candidates"].is_array() && !p["candidates"].empty()) {
       o << "  VF present, not taken:";
       for (const auto& c : p["candidates"]) o << " " << c.get<std::string>();
-      o << (p.value("held", false) ? " (held: tvfctl attach " + p["name"].get<std::string>() + " takes it)" : "")
-        << "\n";
+      const std::string name = p["name"].get<std::string>();
+      if (p.value("held", false))
+        o << " (held: tvfctl attach " << name << " takes it)";
+      else if (p.contains("attach_only") && p["attach_only"].is_string())
+        o << " (only " << p["attach_only"].get<std::string>() << " may attach, as tvfctl attach named it; tvfctl attach "
+          << name << " lifts that)";
+      o << "\n";
     }
     if (p.contains("datapath") && p["datapath"].is_object()) {
       const auto& d = p["datapath"];

@@ -271,7 +271,13 @@ class Demo:
         print("\nSummary  (UDP %d datagrams/s guest -> host; TCP host -> guest; host ports shaped: "
               "synthetic %s, VF %s)" % (PPS, SYNTH_RATE, VF_RATE))
         head = "%-44s %12s %10s %14s %14s" % ("event", "switch (ms)", "UDP lost", "before Mbit/s", "after Mbit/s")
-        print("datapath: %s (%s)" % (self.datapath_ran, self.datapath_reason))
+        # The reason is the key's own words when it was asked for outright
+        # ("datapath: kernel"); it says more when auto chose or a refusal changed it.
+        reason = self.datapath_reason
+        if reason and reason != "datapath: %s" % self.datapath_ran:
+            print("datapath: %s (%s)" % (self.datapath_ran, reason))
+        else:
+            print("datapath: %s" % self.datapath_ran)
         print(head)
         print("-" * len(head))
         assigned = 0

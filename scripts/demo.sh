@@ -4,6 +4,9 @@
 # (and removes): live progress, a summary table and a PNG timeline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for arg in "$@"; do
+  case "$arg" in -h|--help) exec python3 scripts/demo.py --help ;; esac
+done
 scripts/setup.sh
 build/tvfd --config conf/tvf.yaml --check
 # --datapath user runs the worker threads instead of the tc-BPF datapath.

@@ -9,7 +9,8 @@
 #   topology.sh up PREFIX [MTU]      create both namespaces
 #   topology.sh add-vf PREFIX NAME   plug a VF veth NAME (down, as a fresh VF)
 #   topology.sh del-vf PREFIX NAME   unplug it (delete the veth)
-#   topology.sh down PREFIX          delete both namespaces
+#   topology.sh down PREFIX          stop what runs there (SIGTERM, then
+#                                    after 5 s SIGKILL), delete both namespaces
 #
 # Only addresses from 198.18.0.0/15 and fd00::/8 are used; the host's own
 # namespace is never touched.
@@ -50,6 +51,13 @@ case "$cmd" in
     ip -n "$G" link del "$NAME"
     ;;
   down)
+    # What runs in the guest (a tvfd) gets SIGTERM and up to 5 s to exit
+    # cleanly, releasing its backends, before what is left is killed.
+    ip netns pids "$G" 2>/dev/null | xargs -r kill -TERM 2>/dev/null || true
+    for _ in $(seq 50); do
+      [ -z "$(ip netns pids "$G" 2>/dev/null)" ] && break
+      sleep 0.1
+    done
     ip netns pids "$G" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns pids "$H" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$G" 2>/dev/null || true

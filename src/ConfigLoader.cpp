@@ -175,7 +175,8 @@ ConfigResult parse(const YAML::Node& root) {
   Parser p;
   Config cfg;
   if (!root.IsMap()) {
-    p.add("", root, "the config must be a mapping with control_socket, log_level and pairs, got " +
+    p.add("", root, "the config must be a mapping with a 'pairs' list (and optional daemon keys such as "
+                        "control_socket and log_level), got " +
                         Parser::kindOf(root));
     return p.problems;
   }

@@ -48,7 +48,6 @@ Result<std::unique_ptr<TapDevice>> TapDevice::open(const std::string& name, unsi
 }
 
 std::vector<std::string> TapDevice::operatorOffloadsOff() {
-  // What the operator changed since tvf last wrote the bits counts too.
   // What the operator changed since tvf last wrote the bits counts too;
   // the bits read become the base the next look compares with, so that a
   // feature turned off and on again between two looks reads as on.

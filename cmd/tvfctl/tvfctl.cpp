@@ -122,7 +122,6 @@ int printEvents(const std::string& socket, const std::string& pair, bool json, b
 
 int main(int argc, char** argv) {
   CLI::App app{"tvfctl: control a running tvfd"};
-  app.require_subcommand(1);
   app.set_version_flag("--version", std::string("tvfctl ") + tvf::kVersionLine,
                        "print the version and git revision, then exit");
   std::string socket = tvf::kDefaultControlSocket;
@@ -149,11 +148,31 @@ int main(int argc, char** argv) {
   events->add_flag("--json", json, "a JSON array (with --follow: one JSON object per line)");
   events->add_flag("--follow", follow, "keep printing new switches as they happen, like ip monitor");
   app.add_subcommand("reload", "re-read the configuration");
+  // Words no command takes are collected, not refused by CLI11, so that an
+  // unknown command is named as one (CLI11 would say "A subcommand is
+  // required").
+  app.require_subcommand(0, 1);
+  app.allow_extras();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : kExitUsage;
+  }
+  if (app.get_subcommands().empty() || !app.remaining().empty()) {
+    std::string known;
+    for (const auto* sub : app.get_subcommands({})) {
+      if (!known.empty()) known += ", ";
+      known += sub->get_name();
+    }
+    if (app.get_subcommands().empty() && app.remaining().empty())
+      std::cerr << "tvfctl: a command is required (one of " << known << "); --help says more\n";
+    else if (app.get_subcommands().empty())
+      std::cerr << "tvfctl: unknown command '" << app.remaining().front() << "' (one of " << known << ")\n";
+    else
+      std::cerr << "tvfctl " << app.get_subcommands().front()->get_name() << ": unexpected argument '"
+                << app.remaining().front() << "'\n";
+    return kExitUsage;
   }
 
   const std::string cmd = app.get_subcommands().front()->get_name();

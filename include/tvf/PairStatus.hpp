@@ -54,6 +54,9 @@ struct PairStatus {
   // waiting out attach_wait, or not the one `tvfctl attach IFNAME` asked
   // for), by ifindex.
   std::vector<std::string> candidates;
+  // The only VF the pair may take, as `tvfctl attach PAIR IFNAME` named it,
+  // until a `tvfctl attach PAIR` without a name; nullopt: any.
+  std::optional<std::string> attachOnly;
   std::uint64_t generation = 0;
   std::uint64_t attachFailures = 0;
   std::uint64_t illegalTransitions = 0;

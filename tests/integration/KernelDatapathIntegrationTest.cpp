@@ -75,6 +75,17 @@ class KernelDatapath : public TopologyTest {
     ASSERT_TRUE(contains(p.out, " 0% packet loss")) << p.out;
   }
 
+  // A persistent tvf0 in kernel mode, the VF attached, tvfd killed with -9
+  // and started again: the new run has adopted the killed run's programs.
+  void killAndRestartActive() {
+    ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
+    attachVf();
+    topo->stopTvfd(SIGKILL);
+    ASSERT_TRUE(topo->restartTvfd());
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    EXPECT_TRUE(contains(topo->tvfdLog(), "programs of the previous run adopted")) << topo->tvfdLog();
+  }
+
   // Paced UDP both ways (tvf-udpstream) at `pps` for `secs`; `during` runs
   // meanwhile. Each receiver's JSON summary (null when it printed none).
   struct Streams {
@@ -529,12 +540,7 @@ TEST_F(KernelDatapath, CleanExitLeavesNoProgramOrClsactBehind) {
 // A run killed with -9, a new run that adopts its programs, then a clean
 // exit: nothing of either run is left on tvf0 or the backends.
 TEST_F(KernelDatapath, CleanExitAfterAKillAndRestartLeavesNothingBehind) {
-  ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
-  attachVf();
-  topo->stopTvfd(SIGKILL);
-  ASSERT_TRUE(topo->restartTvfd());
-  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
-  EXPECT_TRUE(contains(topo->tvfdLog(), "programs of the previous run adopted")) << topo->tvfdLog();
+  ASSERT_NO_FATAL_FAILURE(killAndRestartActive());
   auto p = topo->inGuest("ping -n -q -c 5 -i 0.02 -W 2 198.18.0.1");
   EXPECT_TRUE(contains(p.out, " 0% packet loss")) << p.out;
   topo->stopTvfd(SIGTERM);
@@ -550,11 +556,7 @@ TEST_F(KernelDatapath, CleanExitAfterAKillAndRestartLeavesNothingBehind) {
 // The same, with an operator's filter put on tvf0's clsact meanwhile: the
 // clean exit takes our program and leaves the qdisc and that filter.
 TEST_F(KernelDatapath, CleanExitAfterAKillAndRestartKeepsAnOperatorsFilterOnTvf0) {
-  ASSERT_TRUE(topo->startTvfd(kKernel + "    persist: true\n"));
-  attachVf();
-  topo->stopTvfd(SIGKILL);
-  ASSERT_TRUE(topo->restartTvfd());
-  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  ASSERT_NO_FATAL_FAILURE(killAndRestartActive());
   // Matches no frame (a destination MAC beginning 01:02:03:04).
   auto add = topo->inGuest(
       "tc qdisc add dev tvf0 clsact 2>/dev/null; tc filter add dev tvf0 ingress protocol all u32 "

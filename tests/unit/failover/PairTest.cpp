@@ -341,10 +341,14 @@ TEST_F(PairTest, AttachWithIfnameForcesOneCandidate) {
   finishRetire();
   plug(8, "vfB");
   EXPECT_FALSE(pair->requestAttach(std::string("nope")));
+  EXPECT_FALSE(pair->status().attachOnly.has_value());
   ASSERT_TRUE(pair->requestAttach(std::string("vfB")));
+  EXPECT_EQ(pair->status().attachOnly, std::optional<std::string>("vfB"));  // the status says why others wait
   elapse(2000ms);
   EXPECT_EQ(pair->state(), PairState::Active);
   EXPECT_EQ(pair->vf()->ifname, "vfB");
+  ASSERT_TRUE(pair->requestAttach(std::nullopt));  // lifts the name
+  EXPECT_FALSE(pair->status().attachOnly.has_value());
 }
 
 TEST_F(PairTest, SurpriseRemovalFallsBackAndRetires) {

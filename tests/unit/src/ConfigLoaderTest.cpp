@@ -201,6 +201,10 @@ TEST(ConfigLoader, MissingKeysAndBadNames) {
             {"pairs[0].name", 2,
              "'a-very-long-interface-name' is not a valid interface name (1-15 characters, no '/', ':' or spaces)"});
   expectOne("log_level: info\n", {"pairs", 1, "missing required key 'pairs'"});
+  // An empty file: only pairs is required, and the message says so.
+  expectOne("", {"", 0,
+                 "the config must be a mapping with a 'pairs' list (and optional daemon keys such as "
+                 "control_socket and log_level), got nothing (null)"});
   expectOne("pairs: []\n", {"pairs", 1, "at least one pair is needed"});
   expectOne("pairs:\n  - name: eth0\n    synthetic: eth0\n",
             {"pairs[0].synthetic", 3, "the synthetic cannot be the pair's own TAP 'eth0'"});

@@ -64,6 +64,10 @@ TEST(StatusJson, HasEveryFieldOfTheContract) {
   EXPECT_EQ(j["counters"]["vf"]["rx_packets"], 10);
   EXPECT_EQ(j["switches"], 3);
   EXPECT_EQ(j["candidates"], (nlohmann::json{"vf9"}));
+  EXPECT_TRUE(j["attach_only"].is_null());
+  PairStatus pinned = sample();
+  pinned.attachOnly = "vf1";
+  EXPECT_EQ(pairStatusJson(pinned)["attach_only"], "vf1");
   PairStatus none = sample();
   none.vf.reset();
   EXPECT_TRUE(pairStatusJson(none)["vf"].is_null());
@@ -75,6 +79,15 @@ TEST(StatusTable, IsReadable) {
   EXPECT_NE(t.find("active"), std::string::npos);
   EXPECT_NE(t.find("vf0"), std::string::npos);
   EXPECT_NE(t.find("VF present, not taken: vf9 (held: tvfctl attach tvf0 takes it)"), std::string::npos) << t;
+  // Not held, but the name `tvfctl attach tvf0 vf1` gave is why vf9 waits.
+  PairStatus pinned = sample();
+  pinned.held = false;
+  pinned.attachOnly = "vf1";
+  t = statusTable(statusJson({pinned}, {}));
+  EXPECT_NE(t.find("VF present, not taken: vf9 (only vf1 may attach, as tvfctl attach named it; tvfctl attach tvf0 "
+                   "lifts that)"),
+            std::string::npos)
+      << t;
 }
 
 // A strict reading of the Prometheus text format (version 0.0.4): every
