@@ -250,6 +250,14 @@ Status Pair::requestAttach(const std::optional<std::string>& ifname) {
   if (ifname && !candidates_.knows(*ifname)) {
     return Status::fail(ENODEV, *ifname + " is not a VF candidate of " + config_->name);
   }
+  // Naming another VF than the one the pair waits for, attaches or runs on
+  // would only pin a name it does not switch to: refused, nothing changes.
+  const bool onAVf = state_ == PairState::Waiting || state_ == PairState::Attaching || state_ == PairState::Active;
+  if (ifname && vf_ && vf_->ifname != *ifname && !held_ && onAVf) {
+    return Status::fail(EBUSY, config_->name + " is " + std::string(stateName(state_)) + " on VF " + vf_->ifname +
+                                   "; to move to " + *ifname + ": tvfctl detach " + config_->name +
+                                   " --wait, then tvfctl attach " + config_->name + " " + *ifname);
+  }
   candidates_.prefer(ifname);
   dispatch(PairEvent::AttachRequested);
   return Status::ok();

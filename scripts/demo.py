@@ -364,10 +364,15 @@ class Demo:
 
 
 def main():
-    parser = argparse.ArgumentParser(description="tvf live-migration demo")
+    # scripts/demo.sh runs this with TVF_DEMO_ARGS_ONLY=1 before it builds:
+    # bad arguments fail at once, and the usage names demo.sh.
+    parser = argparse.ArgumentParser(prog=os.environ.get("TVF_DEMO_PROG", "demo.py"),
+                                     description="tvf live-migration demo")
     parser.add_argument("--datapath", choices=("kernel", "user"), default="kernel",
                         help="the pair's datapath: kernel (tc-BPF redirect, the default) or user (worker threads)")
     args = parser.parse_args()
+    if os.environ.get("TVF_DEMO_ARGS_ONLY"):
+        return 0
     if os.geteuid() != 0:
         print("demo: needs root (it creates network namespaces)", file=sys.stderr)
         return 2

@@ -4,8 +4,11 @@
 # (and removes): live progress, a summary table and a PNG timeline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The arguments are checked (and --help answered) before anything is built.
+export TVF_DEMO_PROG=scripts/demo.sh
+TVF_DEMO_ARGS_ONLY=1 python3 scripts/demo.py "$@"
 for arg in "$@"; do
-  case "$arg" in -h|--help) exec python3 scripts/demo.py --help ;; esac
+  case "$arg" in -h|--help) exit 0 ;; esac
 done
 scripts/setup.sh
 build/tvfd --config conf/tvf.yaml --check

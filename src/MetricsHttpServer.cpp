@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 
+#include <array>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -33,14 +35,21 @@ constexpr std::size_t kRequestLimit = 8 * 1024;
 // accept() failing for want of descriptors (EMFILE, ENFILE) or memory is
 // retried after this pause, so the loop does not spin on a full table.
 constexpr std::chrono::milliseconds kAcceptBackoff{100};
+// Connections open at once. At the cap the acceptor stops accepting (more
+// clients wait in the listen backlog, holding no descriptor of tvfd's), so
+// scrapers cannot take the descriptors that failover needs.
+constexpr unsigned kMaxConnections = 32;
 
 void closeOnExec(int fd) { ::fcntl(fd, F_SETFD, FD_CLOEXEC); }
 
 // One client connection: read a request, answer it, again while keep-alive
-// holds. Owned by the handlers in flight (shared_from_this).
+// holds. Owned by the handlers in flight (shared_from_this); `onClose` runs
+// when it is destroyed (the event-loop thread).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, MetricsHttpServer& owner) : stream_(std::move(socket)), owner_(owner) {}
+  Connection(tcp::socket socket, MetricsHttpServer& owner, std::function<void()> onClose)
+      : stream_(std::move(socket)), owner_(owner), onClose_(std::move(onClose)) {}
+  ~Connection() { onClose_(); }
 
   void read() {
     parser_.emplace();
@@ -62,7 +71,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     const auto& req = parser_->get();
     const bool again = req.keep_alive() && ++requests_ < kKeepAliveMax;
-    if (req.target() != "/metrics") {
+    const auto target = req.target();
+    if (target.substr(0, target.find('?')) != "/metrics") {  // a query string (Prometheus params:) is ignored
       owner_.countRefused();
       return answer(http::status::not_found, "only GET /metrics is served here\n", again, req.version());
     }
@@ -93,8 +103,26 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (headOnly) response_.content_length(body.size());
     stream_.expires_after(kIoTimeout);
     http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec || !self->response_.keep_alive()) return self->close();
+      if (ec) return self->close();
+      if (!self->response_.keep_alive()) return self->finish();
       self->read();
+    });
+  }
+
+  // After the last response: stop sending, then read and discard what the
+  // client still sends (pipelined requests) until it closes or the timeout.
+  // Closing with unread input would make the kernel send a reset, and the
+  // client could lose responses it has not read yet.
+  void finish() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    drain();
+  }
+  void drain() {
+    stream_.expires_after(kIoTimeout);
+    stream_.async_read_some(asio::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->drain();
     });
   }
 
@@ -106,6 +134,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   beast::tcp_stream stream_;
   MetricsHttpServer& owner_;
+  std::function<void()> onClose_;
+  std::array<char, 4096> discard_;
   beast::flat_buffer buffer_{kRequestLimit};
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -115,23 +145,45 @@ class Connection : public std::enable_shared_from_this<Connection> {
 }  // namespace
 
 struct MetricsHttpServer::Loop {
+  // What a connection tells the loop when it closes. Shared with the
+  // connections, which the io_context destroys after the acceptor when the
+  // loop goes: ~Loop unhooks `loop` first.
+  struct Gate {
+    Loop* loop = nullptr;
+    unsigned open = 0;       // connections alive
+    bool accepting = false;  // an accept (or its backoff) is pending
+  };
+
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   asio::steady_timer backoff{io};
   std::thread thread;
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
 
+  Loop() { gate->loop = this; }
+  ~Loop() { gate->loop = nullptr; }  // the thread is joined: nothing runs meanwhile
+
+  // Event-loop thread (and start(), before the thread runs).
   void accept(MetricsHttpServer& owner) {
+    if (gate->accepting || gate->open >= kMaxConnections) return;  // resumed when one closes
+    gate->accepting = true;
     acceptor.async_accept([this, &owner](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;  // the acceptor closed
       if (ec) {  // EMFILE, ENFILE, ENOBUFS, ENOMEM: wait, then accept again
         backoff.expires_after(kAcceptBackoff);
         backoff.async_wait([this, &owner](beast::error_code e) {
+          gate->accepting = false;
           if (!e) accept(owner);
         });
         return;
       }
+      gate->accepting = false;
       closeOnExec(socket.native_handle());
-      std::make_shared<Connection>(std::move(socket), owner)->read();
+      ++gate->open;
+      std::make_shared<Connection>(std::move(socket), owner, [g = gate, &owner] {
+        --g->open;
+        if (g->loop) g->loop->accept(owner);
+      })->read();
       accept(owner);
     });
   }

@@ -105,6 +105,22 @@ TEST_F(MetricsHttp, AnswersHeadAndRefusesOtherMethodsAndJunk) {
   EXPECT_EQ(m["status"], 200) << m.dump(1);
 }
 
+// Scrapers holding connections open cannot take the descriptors that
+// failover needs: tvfd under a limit of 96 descriptors, 100 clients each
+// holding half a request, a VF plugged meanwhile is attached. (Before the
+// server's connection cap, each client took a descriptor until its 5 s
+// timeout, and the attach failed with EMFILE.)
+TEST_F(MetricsHttp, ScrapersHoldingConnectionsLeaveTheDescriptorsFailoverNeeds) {
+  ASSERT_TRUE(topo->startTvfd("metrics_listen: " + kListen + "\n", true, "prlimit --nofile=96:96"));
+  const std::string log = topo->dir() + "/hold.out";
+  topo->inGuest("/usr/bin/python3 " + tool("tcp_hold.py") + " stall 127.0.0.1 9417 30 100 >" + log + " 2>&1 &");
+  ASSERT_TRUE(Topology::waitFor([&] { return run("cat " + log).out == "ready\n"; }, 10s)) << run("cat " + log).out;
+  topo->addVf("vf0");
+  EXPECT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump() << topo->tvfdLog();
+  EXPECT_EQ(topo->tvfctl("status").status, 0);
+  EXPECT_EQ(topo->tvfdLog().find("Too many open files"), std::string::npos) << topo->tvfdLog();
+}
+
 // A scrape's socket is accepted without SOCK_CLOEXEC (Asio marks it after
 // the accept): an on_switch hook started while a scrape is connected must still get none
 // of them (nor any other socket of tvfd's).

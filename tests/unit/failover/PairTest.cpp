@@ -351,6 +351,21 @@ TEST_F(PairTest, AttachWithIfnameForcesOneCandidate) {
   EXPECT_FALSE(pair->status().attachOnly.has_value());
 }
 
+// Naming another VF while one is active would pin a name the pair does not
+// switch to: refused with EBUSY, the pin and the VF unchanged.
+TEST_F(PairTest, AttachNamingAnotherVfWhileActiveIsRefused) {
+  attach();
+  plug(8, "vfB");
+  const auto st = pair->requestAttach(std::string("vfB"));
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code, EBUSY);
+  EXPECT_NE(st.error().what.find("tvfctl detach"), std::string::npos) << st.error().what;
+  EXPECT_FALSE(pair->status().attachOnly.has_value());
+  EXPECT_EQ(pair->state(), PairState::Active);
+  EXPECT_EQ(pair->vf()->ifindex, kVf);
+  EXPECT_TRUE(pair->requestAttach(pair->vf()->ifname));  // naming the VF it runs on is fine
+}
+
 TEST_F(PairTest, SurpriseRemovalFallsBackAndRetires) {
   attach();
   unplug(kVf);
