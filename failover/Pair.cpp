@@ -11,6 +11,10 @@ constexpr std::chrono::milliseconds kVfTakeoverDelay{100};
 // How long TX waits for the prover's proof before it moves to a fresh VF
 // anyway (a network where no neighbour answers must still get its VF).
 constexpr std::chrono::milliseconds kPathProofLimit{1000};
+// The pause before an attach that failed for want of a resource is tried
+// again: the first, doubling up to the last.
+constexpr std::chrono::milliseconds kAttachRetryFirst{1000};
+constexpr std::chrono::milliseconds kAttachRetryMax{30000};
 bool isVanishError(int code) { return code == ENODEV || code == ENXIO; }
 std::int64_t unixMillisNow() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -22,6 +26,7 @@ std::int64_t unixMillisNow() {
 std::optional<SwitchReason> switchTrigger(PairEvent e) {
   switch (e) {
     case PairEvent::VfAppeared: return SwitchReason::Attach;
+    case PairEvent::AttachRetryElapsed: return SwitchReason::Attach;
     case PairEvent::VfVanished: return SwitchReason::VfVanished;
     case PairEvent::PlannedDetach: return SwitchReason::PlannedDetach;
     case PairEvent::AttachRequested: return SwitchReason::OperatorCommand;
@@ -283,6 +288,10 @@ void Pair::onTick() {
   switch (d.kind) {
     case DeadlineKind::AttachWait: dispatch(PairEvent::AttachWaitElapsed); break;
     case DeadlineKind::Drain: dispatch(PairEvent::DrainElapsed); break;
+    case DeadlineKind::AttachRetry:
+      // Not while held by a planned detach: the VF is about to go.
+      if (state_ == PairState::Failed && !held_) dispatch(PairEvent::AttachRetryElapsed);
+      break;
     case DeadlineKind::CarrierUp:
       if (proving_)
         log_->warn("{}: no neighbour answered through VF {} within {} ms; TX moves to it anyway", config_->name,
@@ -526,6 +535,19 @@ PairEvent Pair::attachFailure(const Status& st) {
     return PairEvent::VfVanished;
   }
   ++attachFailures_;
+  // Out of descriptors, memory or buffers: the VF is fine and a later try
+  // may work, so the pair tries again by itself after 1 s, then 2, 4 ...
+  // up to kAttachRetryMax. Any other failure waits for the VF to leave or
+  // for tvfctl attach.
+  const int code = st.code();
+  if (code == EMFILE || code == ENFILE || code == ENOMEM || code == ENOBUFS || code == EAGAIN) {
+    const auto delay = std::min<std::chrono::milliseconds>(kAttachRetryFirst * (1u << std::min(transientFailures_, 5u)),
+                                                           kAttachRetryMax);
+    ++transientFailures_;
+    deadline_ = Deadline{deps_.clock.now() + delay, DeadlineKind::AttachRetry, generation_};
+    log_->error("{}: attach failed: {}; trying again in {} ms", config_->name, st.error().describe(), delay.count());
+    return PairEvent::AttachFailed;
+  }
   log_->error("{}: attach failed: {}", config_->name, st.error().describe());
   return PairEvent::AttachFailed;
 }
@@ -583,6 +605,7 @@ PairEvent Pair::performAttach() {
   if (auto st = deps_.links.setUp(vf.ifindex, tap_.up); !st) return attachFailure(st);
   if (auto st = deps_.datapath.openVfPort(vf, generation_); !st) return attachFailure(st);
   lastError_.clear();
+  transientFailures_ = 0;
   return PairEvent::AttachSucceeded;
 }
 

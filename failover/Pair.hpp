@@ -126,7 +126,7 @@ class Pair {
   int tapIndex() const { return tap_.ifindex; }
 
  private:
-  enum class DeadlineKind { AttachWait, Drain, CarrierUp };
+  enum class DeadlineKind { AttachWait, Drain, CarrierUp, AttachRetry };
   struct Deadline {
     Clock::TimePoint at;
     DeadlineKind kind;
@@ -200,6 +200,7 @@ class Pair {
   CounterAccumulator vfAccumulator_;
   std::uint64_t switches_ = 0;
   std::uint64_t attachFailures_ = 0;
+  unsigned transientFailures_ = 0;  // attach failures in a row for want of a resource (retried)
   std::uint64_t illegalTransitions_ = 0;
   std::uint64_t refusedVfs_ = 0;
   std::uint64_t controlOpRollbacks_ = 0;

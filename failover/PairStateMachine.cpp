@@ -67,6 +67,9 @@ const std::vector<TableRow> kTable = {
     {S::Failed, E::AttachRequested, {S::Waiting, {A::ReleaseHold, A::StartAttachWait}}},
     {S::Failed, E::PlannedDetach, {S::Failed, {A::Hold}}},
     {S::Failed, E::VfAppeared, {S::Failed, {A::RefuseSecondVf}}},
+    // An attach that failed for want of a resource (EMFILE, ENOMEM, ...)
+    // is tried again by itself, with a growing pause.
+    {S::Failed, E::AttachRetryElapsed, {S::Attaching, {A::Attach}}},
 };
 
 #undef TVF_LEAVE_VF
@@ -103,6 +106,7 @@ std::string_view eventName(PairEvent e) {
     case E::AttachFailed: return "attach-failed";
     case E::PlannedDetach: return "planned-detach";
     case E::AttachRequested: return "attach-requested";
+    case E::AttachRetryElapsed: return "attach-retry-elapsed";
     case E::PortError: return "port-error";
     case E::DrainElapsed: return "drain-elapsed";
     case E::VfPortRetired: return "vf-port-retired";

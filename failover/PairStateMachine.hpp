@@ -25,6 +25,7 @@ enum class PairEvent {
   VfCarrierUp,        // the attached VF is usable again while TX is on the synthetic
   VfCarrierRestored,  // the carrier wait after VfCarrierUp passed
   VfPortDown,         // a worker saw ENETDOWN on the VF port: carrier loss, not a removal
+  AttachRetryElapsed, // the retry time after an attach that failed for want of a resource came
 };
 
 // A condition a row needs besides (state, event): lets the table itself

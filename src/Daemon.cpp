@@ -417,7 +417,7 @@ void Daemon::pollMulticast() {
   nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
 }
 
-// The HTTP threads serve the latest text; they never call into the daemon.
+// The HTTP thread serves the latest text; it never calls into the daemon.
 void Daemon::publishMetrics() {
   if (metricsHttp_) metricsHttp_->publish(metrics());
 }

@@ -142,9 +142,8 @@ TEST_F(MetricsHttp, AnOnSwitchHookInheritsNoSocketOfAScrape) {
 
 TEST_F(MetricsHttp, AStalledScraperDoesNotBlockTheControlSocket) {
   ASSERT_TRUE(topo->startTvfd("metrics_listen: " + kListen + "\n"));
-  // Two clients send half a request and hold on: both HTTP threads are busy
-  // until their read timeout (5 s).
-  // Each client reports on a file of its own.
+  // Two clients send half a request and hold on until their read timeout
+  // (5 s). Each client reports on a file of its own.
   const std::string log = topo->dir() + "/stall";
   topo->inGuest("for i in 1 2; do /usr/bin/python3 " + tool("tcp_hold.py") + " stall 127.0.0.1 9417 4 >" + log +
                 ".$i.out 2>&1 & done");

@@ -795,6 +795,51 @@ TEST_F(PairTest, ClampFailureRollsBack) {
   EXPECT_EQ(kernel.tapMtu, 1500u);
 }
 
+// Out of descriptors (or memory): the VF is fine, so the pair tries again
+// by itself, after 1 s, then 2 s, ...; a success resets the pause.
+TEST_F(PairTest, AnAttachThatFailedForWantOfAResourceIsTriedAgain) {
+  dp.failOpen = EMFILE;
+  plug(kVf, "vf0");
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Failed);
+  EXPECT_EQ(pair->status().attachFailures, 1u);
+  elapse(1100ms);  // the retry fails again: the next pause is 2 s
+  EXPECT_EQ(pair->state(), PairState::Failed);
+  EXPECT_EQ(pair->status().attachFailures, 2u);
+  dp.failOpen = 0;
+  elapse(1100ms);
+  EXPECT_EQ(pair->state(), PairState::Failed) << "not before its 2 s";
+  elapse(1000ms);
+  EXPECT_EQ(pair->state(), PairState::Active);
+  EXPECT_TRUE(kernel.links[kVf].claimed);
+}
+
+// Any other failure waits for the VF to leave or for tvfctl attach.
+TEST_F(PairTest, AnAttachThatFailedOtherwiseIsNotTriedAgain) {
+  dp.failOpen = EBUSY;
+  plug(kVf, "vf0");
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Failed);
+  dp.failOpen = 0;
+  elapse(60000ms);
+  EXPECT_EQ(pair->state(), PairState::Failed);
+  EXPECT_EQ(pair->status().attachFailures, 1u);
+}
+
+// Held by a planned detach, a failed pair does not retry: the VF is about
+// to go.
+TEST_F(PairTest, AHeldPairDoesNotRetryAFailedAttach) {
+  dp.failOpen = ENOMEM;
+  plug(kVf, "vf0");
+  elapse(2000ms);
+  ASSERT_EQ(pair->state(), PairState::Failed);
+  pair->plannedDetach();
+  dp.failOpen = 0;
+  elapse(5000ms);
+  EXPECT_EQ(pair->state(), PairState::Failed);
+  EXPECT_EQ(pair->status().attachFailures, 1u);
+}
+
 TEST_F(PairTest, OpenPortFailureFailsTheAttach) {
   dp.failOpen = EBUSY;
   plug(kVf, "vf0");
