@@ -117,6 +117,15 @@ class PairTest : public ::testing::Test {
     kernel.vanish(ifindex);
     events.remove(ifindex);
   }
+  // vf0 plugged, its attach failing with `code` as its port opens (the
+  // fake keeps failing opens until the test clears dp.failOpen).
+  void failTheAttach(int code) {
+    dp.failOpen = code;
+    plug(kVf, "vf0");
+    elapse(2000ms);
+    ASSERT_EQ(pair->state(), PairState::Failed);
+    ASSERT_EQ(pair->status().attachFailures, 1u);
+  }
   void elapse(std::chrono::milliseconds d) {
     clock.advance(d);
     pair->onTick();
@@ -798,11 +807,7 @@ TEST_F(PairTest, ClampFailureRollsBack) {
 // Out of descriptors (or memory): the VF is fine, so the pair tries again
 // by itself, after 1 s, then 2 s, ...; a success resets the pause.
 TEST_F(PairTest, AnAttachThatFailedForWantOfAResourceIsTriedAgain) {
-  dp.failOpen = EMFILE;
-  plug(kVf, "vf0");
-  elapse(2000ms);
-  ASSERT_EQ(pair->state(), PairState::Failed);
-  EXPECT_EQ(pair->status().attachFailures, 1u);
+  ASSERT_NO_FATAL_FAILURE(failTheAttach(EMFILE));
   elapse(1100ms);  // the retry fails again: the next pause is 2 s
   EXPECT_EQ(pair->state(), PairState::Failed);
   EXPECT_EQ(pair->status().attachFailures, 2u);
@@ -816,10 +821,7 @@ TEST_F(PairTest, AnAttachThatFailedForWantOfAResourceIsTriedAgain) {
 
 // Any other failure waits for the VF to leave or for tvfctl attach.
 TEST_F(PairTest, AnAttachThatFailedOtherwiseIsNotTriedAgain) {
-  dp.failOpen = EBUSY;
-  plug(kVf, "vf0");
-  elapse(2000ms);
-  ASSERT_EQ(pair->state(), PairState::Failed);
+  ASSERT_NO_FATAL_FAILURE(failTheAttach(EBUSY));
   dp.failOpen = 0;
   elapse(60000ms);
   EXPECT_EQ(pair->state(), PairState::Failed);
@@ -829,10 +831,7 @@ TEST_F(PairTest, AnAttachThatFailedOtherwiseIsNotTriedAgain) {
 // Held by a planned detach, a failed pair does not retry: the VF is about
 // to go.
 TEST_F(PairTest, AHeldPairDoesNotRetryAFailedAttach) {
-  dp.failOpen = ENOMEM;
-  plug(kVf, "vf0");
-  elapse(2000ms);
-  ASSERT_EQ(pair->state(), PairState::Failed);
+  ASSERT_NO_FATAL_FAILURE(failTheAttach(ENOMEM));
   pair->plannedDetach();
   dp.failOpen = 0;
   elapse(5000ms);
