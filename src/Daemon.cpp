@@ -10,6 +10,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "src/ConfigLoader.hpp"
+#include "src/InstanceLock.hpp"
 #include "src/LinkMulticast.hpp"
 #include "base/Log.hpp"
 #include "synthetic/SyntheticBackend.hpp"
@@ -50,11 +51,17 @@ Status Daemon::setUp() {
   if (!tm) return tm.status();
   timer_ = std::move(tm).value();
 
+  // First: a second tvfd started on this state directory must fail before
+  // it reads or rewrites the running one's claim records.
+  auto lock = lockStateDirectory(stateDir());
+  if (!lock) return lock.status();
+  stateLock_ = std::move(lock).value();
+
   auto nl = NetlinkRequester::open();
   if (!nl) return nl.status();
   nl_ = std::make_unique<NetlinkRequester>(std::move(nl).value());
   // Claim records live beside the control socket (a runtime directory).
-  const auto stateFile = (std::filesystem::path(config_.controlSocket).parent_path() / "claims.json").string();
+  const auto stateFile = (stateDir() / "claims.json").string();
   links_ = std::make_unique<NetlinkLinkControl>(*nl_, stateFile);
   auto mon = NetlinkLinkMonitor::open([this](const LinkEvent& e) { onLinkEvent(e); });
   if (!mon) return mon.status();
@@ -102,9 +109,17 @@ Status Daemon::setUp() {
 Status Daemon::setUpPair(const PairConfig& cfg) {
   auto syn = findSynthetic(cfg, monitor_->table().links());
   if (!syn) return Status::fail(ENODEV, "pair " + cfg.name + ": synthetic " + cfg.syntheticSpec() + " not found");
+  // Before the TAP: with queues > 1 TUNSETIFF would attach more queues to
+  // another daemon's tvf0 rather than fail.
+  auto pairLock = lockPairName(cfg.name);
+  if (!pairLock) return pairLock.status();
+  auto syntheticLock = lockSyntheticMac(syn->mac);
+  if (!syntheticLock) return syntheticLock.status();
   auto tap = TapDevice::open(cfg.name, cfg.queues, cfg.persist, *nl_);
   if (!tap) return tap.status();
   auto rt = std::make_unique<PairRuntime>();
+  rt->pairLock = std::move(pairLock).value();
+  rt->syntheticLock = std::move(syntheticLock).value();
   rt->config = std::make_shared<const PairConfig>(cfg);
   rt->tap = std::move(tap).value();
   auto tapLink = nl_->getLink(rt->tap->ifindex());
@@ -434,7 +449,7 @@ std::vector<NamedTimeline> Daemon::timelines() const {
 // Beside the control socket, in the runtime directory that survives a
 // daemon restart (RuntimeDirectoryPreserve=yes), as the claim records do.
 std::string Daemon::timelinePath(const std::string& pair) const {
-  return (std::filesystem::path(config_.controlSocket).parent_path() / ("events-" + pair + ".json")).string();
+  return (stateDir() / ("events-" + pair + ".json")).string();
 }
 
 void Daemon::saveTimelines() {
@@ -448,7 +463,11 @@ void Daemon::saveTimelines() {
 }
 
 std::string Daemon::holdPath(const std::string& pair) const {
-  return (std::filesystem::path(config_.controlSocket).parent_path() / ("hold-" + pair + ".json")).string();
+  return (stateDir() / ("hold-" + pair + ".json")).string();
+}
+
+std::filesystem::path Daemon::stateDir() const {
+  return std::filesystem::path(config_.controlSocket).parent_path();
 }
 
 void Daemon::saveHolds() {

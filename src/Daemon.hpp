@@ -8,6 +8,7 @@
 // workers, then release the backends.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -47,6 +48,7 @@ class Daemon final : public CommandTarget {
 
  private:
   struct PairRuntime {
+    UniqueFd pairLock, syntheticLock;  // first: released last (InstanceLock.hpp)
     PairConfigPtr config;  // the snapshot the pair and its announcer share
     std::unique_ptr<TapDevice> tap;
     DatapathPtr datapath;
@@ -70,6 +72,8 @@ class Daemon final : public CommandTarget {
   void pollMulticast();
   void publishMetrics();
   std::vector<NamedTimeline> timelines() const;
+  // The control socket's directory: claim records, holds, timelines, the lock.
+  std::filesystem::path stateDir() const;
   std::string timelinePath(const std::string& pair) const;
   void saveTimelines();
   // A planned detach's hold, kept on file so that a restart (kill -9 or
@@ -101,6 +105,7 @@ class Daemon final : public CommandTarget {
   std::string configPath_;
   DatapathFactoryPtr datapaths_;
   std::shared_ptr<spdlog::logger> log_;
+  UniqueFd stateLock_;  // held from setUp to exit (InstanceLock.hpp)
   SteadyClock clock_;
   EventBus bus_;
   UniqueFd epoll_, signals_, timer_;

@@ -4,10 +4,13 @@
 //   deleted and re-created (or moved away and back) is re-claimed as the
 //   synthetic, and a VF plugged afterwards attaches;
 // - a planned detach (the hold) survives kill -9 and SIGTERM;
-// - releasing restores the routes through the synthetic that claiming removed.
+// - releasing restores the routes through the synthetic that claiming removed;
+// - a second tvfd started on a running one's state directory or pair fails
+//   before it touches anything of the running one's.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <thread>
@@ -293,6 +296,106 @@ TEST_P(FieldReportsHold, HoldSurvivesARestart) {
 
 INSTANTIATE_TEST_SUITE_P(Signals, FieldReportsHold, ::testing::Values(SIGKILL, SIGTERM),
                          [](const auto& p) { return std::string(p.param == SIGKILL ? "Kill9" : "Sigterm"); });
+
+// ---- kind 5: a second tvfd never touches a running one's state --------------
+
+class FieldReportsSecondTvfd : public FieldReports {
+ protected:
+  static std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // Starts the first tvfd (with `pairExtra`) and attaches vf0.
+  void startActive(const std::string& pairExtra = "") {
+    ASSERT_TRUE(topo->startTvfd(pairExtra));
+    topo->addVf("vf0");
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    ASSERT_EQ(recordsOf(ifindexOf("vf0")), 1) << claimRecords().dump();
+  }
+  // What a second tvfd may not change: the first's files and its backends' hooks.
+  std::string snapshot() {
+    std::string s;
+    for (const std::string f : {"claims.json", "hold-tvf0.json", "events-tvf0.json"})
+      s += f + ": " + slurp(topo->dir() + "/" + f) + "\n";
+    for (const std::string dev : {"tvf0", "eth0", "vf0"})
+      s += dev + ":\n" + topo->guestTcPrograms(dev, "ingress") + topo->guestTcPrograms(dev, "egress");
+    return s;
+  }
+  // Runs a second tvfd on `config` in the guest; it must exit by itself.
+  CommandResult runSecond(const std::string& config) {
+    return topo->inGuest("timeout -s KILL 30 " + std::string(TVFD_PATH) + " --config " + config + " 2>&1");
+  }
+  // A config of its own in dir/second, control socket there too.
+  std::string secondConfig(const std::string& pairYaml) {
+    const std::string dir = topo->dir() + "/second";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/tvf.yaml") << "control_socket: " << dir << "/tvf.sock\npairs:\n" << pairYaml;
+    return dir + "/tvf.yaml";
+  }
+  void expectFirstUnchanged(const std::string& before) {
+    EXPECT_EQ(snapshot(), before);
+    EXPECT_TRUE(topo->tvfdRunning());
+    auto s = topo->status();
+    EXPECT_EQ(s["state"], "active") << s.dump();
+    EXPECT_EQ(s["active"], "vf") << s.dump();
+    expectOneReplyEach("the first tvfd after the second one's try");
+  }
+};
+
+// The case as reported: a second tvfd on the same config emptied claims.json
+// before it failed on TUNSETIFF (EBUSY); after a kill -9 and restart the
+// clean exit then left vf0 with IPv6 off and tvf's hooks on eth0 and vf0.
+TEST_F(FieldReportsSecondTvfd, SameConfigIsRefusedAndTheClaimRecordsStay) {
+  ASSERT_NO_FATAL_FAILURE(startActive());
+  const std::string before = snapshot();
+  auto second = runSecond(topo->dir() + "/tvf.yaml");
+  EXPECT_EQ(second.status, 1) << second.out;
+  EXPECT_TRUE(contains(second.out, "another tvfd (pid " + std::to_string(topo->tvfdPid()) + ") uses the state directory " +
+                                       topo->dir()))
+      << second.out;
+  expectFirstUnchanged(before);
+  // The rest of the report: kill -9, restart, clean exit restores everything.
+  topo->stopTvfd(SIGKILL);
+  ASSERT_NO_FATAL_FAILURE(restartAndConfigure());
+  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  topo->stopTvfd(SIGTERM);
+  EXPECT_TRUE(contains(topo->tvfdLog(), "backends released")) << topo->tvfdLog();
+  // vf0 came with IPv6 on (eth0 with it off: topology.sh).
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.vf0.disable_ipv6").out, "0\n");
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.eth0.disable_ipv6").out, "1\n");
+  for (const std::string dev : {"eth0", "vf0"}) {
+    const std::string tc = topo->inGuest("tc qdisc show dev " + dev).out + topo->guestTcPrograms(dev, "ingress") +
+                           topo->guestTcPrograms(dev, "egress");
+    EXPECT_FALSE(contains(tc, "clsact")) << dev << ":\n" << tc;
+    EXPECT_FALSE(contains(tc, "tvf_")) << dev << ":\n" << tc;
+  }
+}
+
+// The same pair from another config (its own control socket and state
+// directory). With queues: 2, TUNSETIFF would attach two more queues to the
+// running tvf0 instead of failing, and the second daemon ran on.
+TEST_F(FieldReportsSecondTvfd, SamePairFromAnotherConfigIsRefusedBeforeItsTap) {
+  ASSERT_NO_FATAL_FAILURE(startActive("    queues: 2\n"));
+  const std::string before = snapshot();
+  auto second = runSecond(secondConfig("  - name: tvf0\n    synthetic: eth0\n    queues: 2\n"));
+  EXPECT_EQ(second.status, 1) << second.out;
+  EXPECT_TRUE(contains(second.out, "another tvfd in this network namespace runs pair tvf0")) << second.out;
+  EXPECT_TRUE(recordsOf(ifindexOf("eth0")) == 1 && recordsOf(ifindexOf("vf0")) == 1) << claimRecords().dump();
+  expectFirstUnchanged(before);
+}
+
+// Another pair name on the same synthetic (by name here; a `mac:` spec finds
+// the same link): refused before it makes its TAP.
+TEST_F(FieldReportsSecondTvfd, SameSyntheticUnderAnotherPairNameIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(startActive());
+  const std::string before = snapshot();
+  auto second = runSecond(secondConfig("  - name: tvf1\n    synthetic: mac:02:00:c6:12:00:02\n"));
+  EXPECT_EQ(second.status, 1) << second.out;
+  EXPECT_TRUE(contains(second.out, "another tvfd in this network namespace runs a pair on the synthetic 02:00:c6:12:00:02"))
+      << second.out;
+  EXPECT_NE(topo->inGuest("ip link show tvf1").status, 0) << "the refused daemon made its TAP";
+  expectFirstUnchanged(before);
+}
 
 // ---- kind 6: releasing restores everything claiming removed -----------------
 
