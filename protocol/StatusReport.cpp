@@ -211,7 +211,12 @@ std::string statusTable(const nlohmann::json& status) {
     }
     if (p.contains("datapath") && p["datapath"].is_object()) {
       const auto& d = p["datapath"];
-      o << "  datapath: " << d.value("mode", "?") << " (" << d.value("reason", "") << ")";
+      // The reason only when it says more than the key it came from
+      // ("datapath: user" asked for outright).
+      const std::string mode = d.value("mode", "?");
+      const std::string reason = d.contains("reason") && d["reason"].is_string() ? d["reason"].get<std::string>() : "";
+      o << "  datapath: " << mode;
+      if (!reason.empty() && reason != "datapath: " + mode) o << " (" << reason << ")";
       if (d.value("mode", "") == "kernel") {
         if (d.contains("hook") && d["hook"].is_string()) o << ", on " << d["hook"].get<std::string>();
         o << (d.value("mirror", false) ? ", mirroring egress for a packet socket on " : ", no mirroring on ")

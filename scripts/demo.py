@@ -31,7 +31,13 @@ TVFCTL = os.path.join(BUILD, "tvfctl")
 UDPSTREAM = os.path.join(BUILD, "tvf-udpstream")
 MIGRATE = os.path.join(ROOT, "conf", "hotplug", "tvf-migrate")
 OUT_DIR = os.path.join(BUILD, "demo")
-PNG = os.path.join(OUT_DIR, "tvf-demo-timeline.png")
+
+
+
+def png_path(datapath):
+    """The timeline picture of a demo run with `datapath` (one per mode: two
+    demos, one of each, may run at once)."""
+    return os.path.join(OUT_DIR, "tvf-demo-timeline-%s.png" % datapath)
 
 PPS = 20000            # UDP stream, guest -> host
 SYNTH_RATE = "1gbit"   # host ports shaped (tbf) so the paths differ as in a cloud:
@@ -329,7 +335,7 @@ class Demo:
             lines.append("set label %d '%s' at screen 0.52, screen %.3f font ',10'" % (200 + row, text, 0.105 - 0.025 * row))
         script = "\n".join([
             "set terminal pngcairo size 1400,760 font 'Sans,11' noenhanced",
-            "set output '%s'" % PNG,
+            "set output '%s'" % png_path(self.datapath),
             "set title 'tvf0 throughput by path, %s datapath: live migration, surprise removal, replug' offset 0,1"
             % self.datapath_ran,
             "set bmargin 10",
@@ -347,7 +353,7 @@ class Demo:
         with open(os.path.join(self.dir, "timeline.gp"), "w") as f:
             f.write(script + "\n")
         sh("gnuplot %s" % os.path.join(self.dir, "timeline.gp"))
-        print("Timeline picture: %s" % PNG)
+        print("Timeline picture: %s" % png_path(self.datapath))
 
     def cleanup(self):
         self.stop_sampling.set()

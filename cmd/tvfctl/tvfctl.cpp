@@ -128,6 +128,9 @@ int main(int argc, char** argv) {
   int timeoutMs = 30000;
   app.add_option("--socket", socket, "control socket path")->capture_default_str();
   app.add_option("--timeout-ms", timeoutMs, "how long to wait for a reply")->capture_default_str();
+  // --socket and --timeout-ms also after the command (tvfctl status --socket
+  // X): what a command does not know falls through to these.
+  app.fallthrough();
 
   auto* status = app.add_subcommand("status", "show every pair");
   bool json = false;
@@ -156,8 +159,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    // CLI11's own words ("PAIR is required"), said by whom and with the way on.
+    std::string who = "tvfctl";
+    for (const auto* sub : app.get_subcommands()) who += " " + sub->get_name();
+    std::cerr << who << ": " << e.what() << " (" << who << " --help says more)\n";
+    return kExitUsage;
   }
   if (app.get_subcommands().empty() || !app.remaining().empty()) {
     std::string known;

@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
   }
   tvf::Config config = std::get<tvf::Config>(std::move(loaded));
   if (check) {
-    std::cerr << "tvfd: " << configPath << ": OK (" << config.pairs.size() << " pair(s))\n";
+    std::cout << "tvfd: " << configPath << ": OK (" << config.pairs.size() << " pair(s))\n";  // the answer; problems go to stderr
     return 0;
   }
   tvf::applyLogLevel(config.logLevel);

@@ -90,6 +90,19 @@ TEST(StatusTable, IsReadable) {
       << t;
 }
 
+// Why the pair runs its datapath, unless the reason is the key's own words.
+TEST(StatusTable, SaysWhyTheDatapathRunsOnlyWhenItSaysMore) {
+  auto t = statusTable(statusJson({sample()}, {}));
+  EXPECT_NE(t.find("  datapath: kernel (auto: BPF programs loaded, VF backend is a netdev), mirroring egress"), std::string::npos)
+      << t;
+  PairStatus asked = sample();
+  asked.datapath.mode = "user";
+  asked.datapath.reason = "datapath: user";
+  t = statusTable(statusJson({asked}, {}));
+  EXPECT_NE(t.find("  datapath: user\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("(datapath: user)"), std::string::npos) << t;
+}
+
 // A strict reading of the Prometheus text format (version 0.0.4): every
 // sample belongs to a family declared by HELP and TYPE before it.
 TEST(Metrics, FollowTheTextFormat) {
