@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <cstddef>
@@ -46,8 +47,13 @@ Result<UniqueFd> lockStateDirectory(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   const std::string path = (std::filesystem::path(dir) / "tvfd.lock").string();
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) return Error{errno, "open " + path};
+  // Not through a symbolic link, and only a regular file is written: the
+  // directory may be one others can write to (control_socket under /tmp).
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644));
+  if (!fd) return Error{errno, "open " + path + (errno == ELOOP ? " (a symbolic link: refused)" : "")};
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return Error{errno, "fstat " + path};
+  if (!S_ISREG(st.st_mode)) return Error{EINVAL, path + " is not a regular file"};
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
     if (errno != EWOULDBLOCK) return Error{errno, "flock " + path};
     const std::string pid = holderPid(fd.get());

@@ -43,6 +43,21 @@ TEST_F(InstanceLockTest, StateDirectoryIsCreatedLockedAndNamesTheHolder) {
   EXPECT_TRUE(lockStateDirectory((dir_ / "run").string()));
 }
 
+// The directory may be writable by others: a symbolic link planted as the
+// lock file is not followed (its target is never truncated).
+TEST_F(InstanceLockTest, ALockFileThatIsASymbolicLinkIsRefused) {
+  std::filesystem::create_directories(dir_ / "run");
+  { std::ofstream(dir_ / "target") << "precious\n"; }
+  std::filesystem::create_symlink(dir_ / "target", dir_ / "run" / "tvfd.lock");
+  auto lock = lockStateDirectory((dir_ / "run").string());
+  ASSERT_FALSE(lock);
+  EXPECT_EQ(lock.error().code, ELOOP) << lock.error().describe();
+  std::ifstream in(dir_ / "target");
+  std::string word;
+  in >> word;
+  EXPECT_EQ(word, "precious");
+}
+
 TEST_F(InstanceLockTest, PairNameIsHeldOnceAndReleasedWithItsSocket) {
   const std::string pair = "tvfl" + std::to_string(::getpid() % 100000);
   auto first = lockPairName(pair);
