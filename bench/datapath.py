@@ -128,7 +128,10 @@ class Bench:
                "ip netns exec {g} sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1"
                .format(g=g.ns, h=self.h, mac=g.mac, i=i))
         for path in self.paths[1:]:
-            path.sock = "%s/%s.sock" % (self.dir, path.key)
+            # Each tvfd a state directory of its own (claims.json, the lock
+            # beside its control socket): a second tvfd on one refuses to start.
+            os.makedirs("%s/%s" % (self.dir, path.key), exist_ok=True)
+            path.sock = "%s/%s/tvf.sock" % (self.dir, path.key)
             conf = "%s/%s.yaml" % (self.dir, path.key)
             with open(conf, "w") as f:
                 f.write("control_socket: %s\nworker_priority: %s\nlog_level: warn\npairs:\n  - name: tvf0\n"
