@@ -1,5 +1,6 @@
 #include "src/BackendClaim.hpp"
 
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -30,6 +31,16 @@ constexpr std::uint32_t kFilterHandle = 0x7476;  // "tv"
 // the kernel datapath's tvf_ingress).
 constexpr const char* kOurPrograms = "tvf_";
 constexpr std::uint32_t kFilterPriority = 1;
+
+// "198.18.0.77/24", "fd00:18::77/64": an RTM_NEWADDR's IFA_LOCAL (else
+// IFA_ADDRESS) and prefix length.
+std::string addressText(const nlmsghdr* h, const ParsedAddress& a) {
+  const auto& b = a.local.empty() ? a.address : a.local;
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (b.size() == 4 || b.size() == 16) ::inet_ntop(b.size() == 4 ? AF_INET : AF_INET6, b.data(), text, sizeof text);
+  const auto* ifa = static_cast<const ifaddrmsg*>(nlmsg_data(h));
+  return std::string(text) + "/" + std::to_string(ifa->ifa_prefixlen);
+}
 
 bool isIpv6LinkLocal(const nlmsghdr* h) {
   auto a = parseAddressMessage(h);
@@ -256,24 +267,11 @@ Status BackendClaimer::claim(int ifindex) {
   if (!routes) return routes;
 
   // 1. Save and remove its addresses.
-  std::vector<std::vector<std::uint8_t>> found;
-  auto st = nl_.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
-    auto a = parseAddressMessage(h);
-    if (!a || !a->added || a->ifindex != ifindex) return;
-    const auto* p = reinterpret_cast<const std::uint8_t*>(h);
-    std::vector<std::uint8_t> bytes(p, p + h->nlmsg_len);
-    found.push_back(std::move(bytes));
-  }, "address dump");
-  if (!st) return st;
-  for (auto& bytes : found) {
-    auto* h = reinterpret_cast<nlmsghdr*>(bytes.data());
-    if (!isIpv6LinkLocal(h)) c.addresses.push_back(bytes);
-    std::vector<std::uint8_t> del = bytes;
-    auto* dh = reinterpret_cast<nlmsghdr*>(del.data());
-    dh->nlmsg_type = RTM_DELADDR;
-    NlMsgPtr msg(nlmsg_convert(dh));
-    if (auto d = nl_.request(msg.get(), "remove address from " + c.ifname); !d && d.code() != EADDRNOTAVAIL)
-      log_->warn("{}", d.error().describe());
+  auto found = addressesOn({ifindex});
+  if (!found) return found.status();
+  for (auto& bytes : *found) {
+    if (!isIpv6LinkLocal(reinterpret_cast<const nlmsghdr*>(bytes.data()))) c.addresses.push_back(bytes);
+    removeAddress(bytes, c.ifname);
   }
 
   // 2. IPv6 off: no SLAAC, no DAD clash on the shared MAC.
@@ -293,6 +291,73 @@ Status BackendClaimer::claim(int ifindex) {
   claims_[ifindex] = std::move(c);
   saveRecords();
   return Status::ok();
+}
+
+Result<std::vector<std::vector<std::uint8_t>>> BackendClaimer::addressesOn(const std::set<int>& ifindexes) {
+  std::vector<std::vector<std::uint8_t>> found;
+  auto st = nl_.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
+    auto a = parseAddressMessage(h);
+    if (!a || !a->added || !ifindexes.count(a->ifindex)) return;
+    const auto* p = reinterpret_cast<const std::uint8_t*>(h);
+    found.emplace_back(p, p + h->nlmsg_len);
+  }, "address dump");
+  if (!st) return st.error();
+  return found;
+}
+
+void BackendClaimer::removeAddress(const std::vector<std::uint8_t>& newaddr, const std::string& ifname) {
+  std::vector<std::uint8_t> del = newaddr;
+  auto* dh = reinterpret_cast<nlmsghdr*>(del.data());
+  dh->nlmsg_type = RTM_DELADDR;
+  NlMsgPtr msg(nlmsg_convert(dh));
+  if (auto d = nl_.request(msg.get(), "remove address from " + ifname); !d && d.code() != EADDRNOTAVAIL)
+    log_->warn("{}", d.error().describe());
+}
+
+void BackendClaimer::holdClaims() {
+  if (claims_.empty()) return;
+  bool changed = false;
+  std::set<int> ifindexes;
+  for (auto& [ifindex, c] : claims_) {
+    ifindexes.insert(ifindex);
+    // The hook: `tc qdisc del dev VF clsact` (or a filter deleted) would
+    // hand the backend's frames to its own stack, and tvf0 would hear none.
+    LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+    LIBBPF_OPTS(bpf_tc_opts, query, .handle = kFilterHandle, .priority = kFilterPriority);
+    if (const int r = bpf_tc_query(&hook, &query); r < 0 && r != -ENODEV) {
+      if (auto st = attachIngress(ifindex, c); st) {
+        log_->warn("{}: its ingress program {} was removed behind tvf's back (tc qdisc del/tc filter del?): put back",
+                   c.ifname, c.ingressProgram);
+        changed = true;
+      } else {
+        log_->warn("{}: its ingress program was removed and cannot be put back: {}", c.ifname, st.error().describe());
+      }
+    }
+    // IPv6 turned on again: SLAAC and DAD on the MAC tvf0 shares.
+    const auto path = ipv6SysctlPath(c.ifname, "disable_ipv6");
+    if (auto v = readSysctl(path); v && *v != "1") {
+      if (auto w = writeSysctl(path, "1"); w)
+        log_->warn("{}: IPv6 was turned on behind tvf's back: off again (configure tvf0, not a claimed backend)",
+                   c.ifname);
+      else
+        log_->warn("{}", w.error().describe());
+    }
+  }
+  // Addresses added to a claimed backend: the stack would route out of it,
+  // past tvf0. Removed, and not restored on release (they were never the
+  // backend's before the claim).
+  if (auto found = addressesOn(ifindexes)) {
+    for (const auto& bytes : *found) {
+      const auto* h = reinterpret_cast<const nlmsghdr*>(bytes.data());
+      const auto a = parseAddressMessage(h);
+      const auto it = a ? claims_.find(a->ifindex) : claims_.end();
+      if (it == claims_.end()) continue;
+      log_->warn("{}: address {} was added behind tvf's back: removed (configure tvf0, not a claimed backend)",
+                 it->second.ifname, addressText(h, *a));
+      removeAddress(bytes, it->second.ifname);
+    }
+  }
+  if (changed) saveRecords();
 }
 
 Status BackendClaimer::attachIngress(int ifindex, Claim& c) {

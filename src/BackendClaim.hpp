@@ -14,6 +14,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <optional>
 #include <memory>
 #include <string>
@@ -48,6 +49,13 @@ class BackendClaimer final : public IngressHooks {
   // of the claim is left on it). A link that comes back is claimed afresh.
   void forget(int ifindex);
 
+  // Puts back what someone changed on a claimed backend behind tvf's back:
+  // its ingress program (a clsact or filter deleted), IPv6 off, and no
+  // address (each added one is removed, not restored on release). Each fix
+  // is logged as a warning. Called every 250 ms: one address dump, and per
+  // claim a tc filter query and a sysctl read.
+  void holdClaims();
+
   // IngressHooks: this class owns the ingress hook of every backend it claims.
   Status useIngressProgram(int ifindex, int progFd, const std::string& name) override;
   Status useIngressDrop(int ifindex) override;
@@ -75,6 +83,10 @@ class BackendClaimer final : public IngressHooks {
   Status attachDrop(int ifindex, Claim& c);
   // Puts `progFd` (named `name`) at our handle/priority on the clsact ingress.
   Status attachOnClsact(int ifindex, Claim& c, int progFd, const std::string& name);
+  // The RTM_NEWADDR messages of the addresses on `ifindexes`.
+  Result<std::vector<std::vector<std::uint8_t>>> addressesOn(const std::set<int>& ifindexes);
+  // Sends `newaddr` back as RTM_DELADDR; a failure is logged.
+  void removeAddress(const std::vector<std::uint8_t>& newaddr, const std::string& ifname);
   void saveRecords() const;
   std::optional<Claim> takeRecord(int ifindex, const std::string& ifname);
   void detachIngress(int ifindex, Claim& c);

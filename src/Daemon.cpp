@@ -429,6 +429,8 @@ void Daemon::pollMulticast() {
     rt->pair->onTapMulticast(readLinkMulticast(rt->tap->ifindex()));
     rt->datapath->refresh();
   }
+  // On the same cadence: what someone changed on a claimed backend.
+  links_->claimer().holdClaims();
   nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
 }
 

@@ -13,6 +13,7 @@ namespace {
 // Kernel extack texts libbpf prints as warnings for results tvf expects.
 constexpr std::string_view kExpected[] = {
     "Exclusivity flag on, cannot modify",  // bpf_tc_hook_create on an existing clsact: EEXIST
+    "Parent Qdisc doesn't exists",         // bpf_tc_query where no clsact is (the 250 ms check of a claim's hook)
 };
 
 spdlog::level::level_enum spdLevel(LibbpfLevel level, std::string_view message) {

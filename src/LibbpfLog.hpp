@@ -2,7 +2,9 @@
 // libbpf's default stderr printer, at a level an operator can trust:
 //   LIBBPF_WARN  -> warn, except the kernel's extack for an expected EEXIST
 //                   ("Exclusivity flag on, cannot modify": a clsact qdisc
-//                   already there, e.g. at a re-claim after a restart) -> debug;
+//                   already there, e.g. at a re-claim after a restart), and
+//                   "Parent Qdisc doesn't exists" (a query where no clsact is:
+//                   the check that a claim's hook is still there) -> debug;
 //   LIBBPF_INFO  -> debug;
 //   LIBBPF_DEBUG -> trace.
 //

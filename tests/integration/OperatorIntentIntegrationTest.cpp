@@ -2,8 +2,9 @@
 // - kind 2: what tvf0 shows is the operator's intent plus what both paths
 //   can do (ethtool -K on tvf0 kept across switches, a MAC change refused
 //   and put back, promiscuity held by a counter reaching the backends);
-// - kind 3: a claimed backend's MTU, up and promisc are invariants tvf keeps
-//   when someone changes them behind its back;
+// - kind 3: a claimed backend's MTU, up, promisc, IPv6 off, lack of
+//   addresses and ingress program (and tvf0's egress program) are invariants
+//   tvf keeps when someone changes them behind its back;
 // - kind 4: announcements as complete as the kernel's own (the NA's Router
 //   flag, GARPs for upper devices stacked on tvf0).
 #include <gtest/gtest.h>
@@ -206,6 +207,77 @@ TEST_F(BackendInvariant, AllmultiTurnedOnOnTheSyntheticIsPutBack) {
   ASSERT_EQ(topo->inGuest("ip link set eth0 allmulticast on").status, 0);
   EXPECT_TRUE(guestLacks("ip -o link show eth0", "ALLMULTI"));
   EXPECT_TRUE(contains(topo->tvfdLog(), "eth0 changed behind tvf's back (allmulti on)")) << topo->tvfdLog();
+}
+
+// An address added to a claimed VF: the stack would route out of it, past
+// tvf0 (a second connected route to the same prefix). Removed, and said.
+TEST_F(BackendInvariant, AddressAddedToTheClaimedVfIsRemoved) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ip addr add 198.18.0.77/24 dev vf0").status, 0);
+  EXPECT_TRUE(guestLacks("ip -o addr show dev vf0", "198.18.0.77"));
+  EXPECT_TRUE(guestLacks("ip route show dev vf0", "198.18.0.0/24"));
+  EXPECT_TRUE(topo->waitForLog("vf0: address 198.18.0.77/24 was added behind tvf's back: removed"))
+      << topo->tvfdLog();
+  auto ping = topo->inGuest("ping -c 5 -i 0.05 -W 1 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+  // Not given to the VF on release either: it was never the VF's before the claim.
+  topo->stopTvfd(SIGTERM);
+  EXPECT_FALSE(contains(topo->inGuest("ip -o addr show dev vf0").out, "198.18.0.77"));
+}
+
+// IPv6 turned back on on a claimed backend: SLAAC and DAD on tvf0's MAC.
+TEST_F(BackendInvariant, Ipv6TurnedOnOnClaimedBackendsIsTurnedOffAgain) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  for (const std::string dev : {"vf0", "eth0"}) {
+    ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf." + dev + ".disable_ipv6=0").status, 0);
+    EXPECT_TRUE(Topology::waitFor(
+        [&] { return topo->inGuest("sysctl -n net.ipv6.conf." + dev + ".disable_ipv6").out == "1\n"; }, 5s))
+        << dev;
+    EXPECT_TRUE(guestLacks("ip -o addr show dev " + dev, "inet6")) << dev;
+    EXPECT_TRUE(topo->waitForLog(dev + ": IPv6 was turned on behind tvf's back: off again")) << topo->tvfdLog();
+  }
+}
+
+// `tc qdisc del dev X clsact` on the claimed backends took their ingress
+// programs: frames arriving there went to the backend's own stack and tvf0
+// heard nothing (100% loss). Put back, both datapaths (user: the drop).
+TEST_F(BackendInvariant, ClsactDeletedOnTheClaimedBackendsIsPutBack) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("tc qdisc del dev vf0 clsact && tc qdisc del dev eth0 clsact").status, 0);
+  for (const std::string dev : {"vf0", "eth0"}) {
+    EXPECT_TRUE(guestShows("tc filter show dev " + dev + " ingress", "tvf_")) << dev;
+    EXPECT_TRUE(topo->waitForLog(dev + ": its ingress program")) << topo->tvfdLog();
+  }
+  auto in = topo->inHost("ping -c 10 -i 0.05 -W 1 198.18.0.2");
+  EXPECT_TRUE(contains(in.out, " 0% packet loss")) << in.out;
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);  // and on the synthetic
+  in = topo->inHost("ping -c 10 -i 0.05 -W 1 198.18.0.2");
+  EXPECT_TRUE(contains(in.out, " 0% packet loss")) << in.out;
+}
+
+// The kernel datapath's egress program taken off tvf0 (clsact deleted, or
+// detached from tcx): tvf0's frames went to the TAP, which only discards.
+TEST_F(BackendInvariant, Tvf0EgressProgramRemovedIsPutBack) {
+  if (datapathMode() != "kernel") GTEST_SKIP() << "the user datapath has no program on tvf0";
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  const bool onTcx = contains(topo->guestTcPrograms("tvf0", "egress"), "tcx tvf_egress");
+  const std::string removal =
+      onTcx ? std::string(TCX_TOOL_PATH) + " tvf0 egress --detach tvf_egress" : "tc qdisc del dev tvf0 clsact";
+  auto r = topo->inGuest(removal);
+  ASSERT_EQ(r.status, 0) << removal << ": " << r.out;
+  EXPECT_TRUE(Topology::waitFor([&] { return contains(topo->guestTcPrograms("tvf0", "egress"), "tvf_egress"); }, 5s))
+      << topo->guestTcPrograms("tvf0", "egress");
+  EXPECT_TRUE(topo->waitForLog("tvf_egress was removed from tvf0 behind tvf's back")) << topo->tvfdLog();
+  auto ping = topo->inGuest("ping -c 5 -i 0.05 -W 1 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
 }
 
 // ---- kind 4 ------------------------------------------------------------------

@@ -10,6 +10,9 @@ TEST(LibbpfLog, ExpectedExclusivityExtackIsDebugNotAWarning) {
   // What libbpf 1.1 prints when bpf_tc_hook_create meets an existing clsact
   // (every re-claim after a restart), after the "libbpf: " prefix.
   EXPECT_EQ(libbpfLogLevel(LibbpfLevel::Warn, "Kernel error message: Exclusivity flag on, cannot modify"), "debug");
+  // bpf_tc_query on a device whose clsact someone deleted: what the check
+  // of a claim's hook meets before it puts the program back (and says so).
+  EXPECT_EQ(libbpfLogLevel(LibbpfLevel::Warn, "Kernel error message: Parent Qdisc doesn't exists"), "debug");
 }
 
 TEST(LibbpfLog, OtherWarningsStayWarnings) {
