@@ -60,13 +60,17 @@ Status Daemon::setUp() {
   auto nl = NetlinkRequester::open();
   if (!nl) return nl.status();
   nl_ = std::make_unique<NetlinkRequester>(std::move(nl).value());
-  // Claim records live beside the control socket (a runtime directory).
-  const auto stateFile = (stateDir() / "claims.json").string();
-  links_ = std::make_unique<NetlinkLinkControl>(*nl_, stateFile);
   auto mon = NetlinkLinkMonitor::open([this](const LinkEvent& e) { onLinkEvent(e); });
   if (!mon) return mon.status();
   monitor_ = std::move(mon).value();
   if (auto st = monitor_->resync(); !st) return st;
+  // Every pair's locks before the claim records are read: a tvfd refused
+  // here leaves them to the daemon that holds the pair (its release would
+  // otherwise rewrite them without restoring anything).
+  if (auto st = lockPairs(); !st) return st;
+  // Claim records live beside the control socket (a runtime directory).
+  const auto stateFile = (stateDir() / "claims.json").string();
+  links_ = std::make_unique<NetlinkLinkControl>(*nl_, stateFile);
 
   for (const auto& pc : config_.pairs) {
     if (auto st = setUpPair(pc); !st) return st;
@@ -106,20 +110,35 @@ Status Daemon::setUp() {
   return Status::ok();
 }
 
+Status Daemon::lockPairs() {
+  std::map<int, std::string> bySynthetic;  // ifindex -> the pair that names it
+  for (const auto& cfg : config_.pairs) {
+    auto syn = findSynthetic(cfg, monitor_->table().links());
+    if (!syn) return Status::fail(ENODEV, "pair " + cfg.name + ": synthetic " + cfg.syntheticSpec() + " not found");
+    // One synthetic named twice in this config (by name and by `mac:`),
+    // which --check cannot see: said as such, not as another tvfd.
+    if (auto [it, fresh] = bySynthetic.emplace(syn->ifindex, cfg.name); !fresh)
+      return Status::fail(EINVAL, "pairs " + it->second + " and " + cfg.name + " name the same synthetic " +
+                                      syn->ifname + " (" + syn->mac.toString() + ")");
+    // Before the TAP: with queues > 1 TUNSETIFF would attach more queues to
+    // another daemon's tvf0 rather than fail.
+    auto pairLock = lockPairName(cfg.name);
+    if (!pairLock) return pairLock.status();
+    auto syntheticLock = lockSyntheticMac(syn->mac);
+    if (!syntheticLock) return syntheticLock.status();
+    auto& held = pairLocks_[cfg.name];
+    held.push_back(std::move(pairLock).value());
+    held.push_back(std::move(syntheticLock).value());
+  }
+  return Status::ok();
+}
+
 Status Daemon::setUpPair(const PairConfig& cfg) {
   auto syn = findSynthetic(cfg, monitor_->table().links());
   if (!syn) return Status::fail(ENODEV, "pair " + cfg.name + ": synthetic " + cfg.syntheticSpec() + " not found");
-  // Before the TAP: with queues > 1 TUNSETIFF would attach more queues to
-  // another daemon's tvf0 rather than fail.
-  auto pairLock = lockPairName(cfg.name);
-  if (!pairLock) return pairLock.status();
-  auto syntheticLock = lockSyntheticMac(syn->mac);
-  if (!syntheticLock) return syntheticLock.status();
   auto tap = TapDevice::open(cfg.name, cfg.queues, cfg.persist, *nl_);
   if (!tap) return tap.status();
   auto rt = std::make_unique<PairRuntime>();
-  rt->pairLock = std::move(pairLock).value();
-  rt->syntheticLock = std::move(syntheticLock).value();
   rt->config = std::make_shared<const PairConfig>(cfg);
   rt->tap = std::move(tap).value();
   auto tapLink = nl_->getLink(rt->tap->ifindex());

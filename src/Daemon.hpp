@@ -48,7 +48,6 @@ class Daemon final : public CommandTarget {
 
  private:
   struct PairRuntime {
-    UniqueFd pairLock, syntheticLock;  // first: released last (InstanceLock.hpp)
     PairConfigPtr config;  // the snapshot the pair and its announcer share
     std::unique_ptr<TapDevice> tap;
     DatapathPtr datapath;
@@ -60,6 +59,8 @@ class Daemon final : public CommandTarget {
   };
 
   Status setUp();
+  // Takes each pair's locks (its name, its synthetic's MAC: InstanceLock.hpp).
+  Status lockPairs();
   Status setUpPair(const PairConfig& cfg);
   void tearDown();
   void loop();
@@ -106,6 +107,7 @@ class Daemon final : public CommandTarget {
   DatapathFactoryPtr datapaths_;
   std::shared_ptr<spdlog::logger> log_;
   UniqueFd stateLock_;  // held from setUp to exit (InstanceLock.hpp)
+  std::map<std::string, std::vector<UniqueFd>> pairLocks_;  // pair -> its locks, held to exit
   SteadyClock clock_;
   EventBus bus_;
   UniqueFd epoll_, signals_, timer_;

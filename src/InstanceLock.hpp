@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/UniqueFd.hpp"
 #include "tvf/MacAddress.hpp"
@@ -27,8 +28,20 @@ Result<UniqueFd> lockStateDirectory(const std::string& dir);
 // A name in this network namespace's abstract AF_UNIX namespace: unique per
 // namespace (one tvf0 per namespace, as for interfaces), released with the
 // last descriptor. Errors: EBUSY "another tvfd in this network namespace runs
-// pair PAIR" / "... a pair on the synthetic MAC"; otherwise socket/bind's errno.
+// pair PAIR (pid N)" / "... a pair on the synthetic MAC (pid N)" when a root
+// process holds the name; otherwise socket/bind's errno. Abstract names have
+// no permissions: one held by an unprivileged process (it cannot be a tvfd)
+// is logged and skipped, and the result is then an empty descriptor.
 Result<UniqueFd> lockPairName(const std::string& pair);
 Result<UniqueFd> lockSyntheticMac(const MacAddress& mac);
+
+// Who holds a socket bound to the abstract name `path` (without its
+// leading NUL) in this network namespace: /proc/net/unix for its inodes,
+// then every /proc/PID/fd. Processes this tvfd cannot see are missing.
+struct LockHolder {
+  int pid = 0;
+  long uid = -1;  // effective uid; -1 when unknown
+};
+std::vector<LockHolder> abstractNameHolders(const std::string& path);
 
 }  // namespace tvf

@@ -89,11 +89,22 @@ Status TapDevice::applyCapabilities(const Capabilities& caps) {
     }
     if (auto now = readRequestedFeatures(name_)) offloadIntent_.applied(*now);
   }
-  const std::uint32_t size = minLimit(caps.gsoMaxSize, kTapGsoMaxSize);
-  const std::uint32_t segs = minLimit(caps.gsoMaxSegs, kTapGsoMaxSegs);
+  // The GSO limits both paths allow, under what the operator set on tvf0.
+  const std::uint32_t pathsSize = minLimit(caps.gsoMaxSize, kTapGsoMaxSize);
+  const std::uint32_t pathsSegs = minLimit(caps.gsoMaxSegs, kTapGsoMaxSegs);
+  const auto link = nl_.getLink(ifindex_);
+  const std::uint32_t size = gsoSize_.next(link ? link->gsoMaxSize : 0, pathsSize);
+  const std::uint32_t segs = gsoSegs_.next(link ? link->gsoMaxSegs : 0, pathsSegs);
+  if (size < pathsSize || segs < pathsSegs)
+    moduleLogger("tap")->info("{}: gso_max_size {} gso_max_segs {} kept as the operator set them (the paths allow {} and {})",
+                              name_, size, segs, pathsSize, pathsSegs);
   if (auto st = nl_.setU32(ifindex_, IFLA_GSO_MAX_SIZE, size, "gso_max_size " + std::to_string(size) + " on " + name_); !st)
     return st;
-  return nl_.setU32(ifindex_, IFLA_GSO_MAX_SEGS, segs, "gso_max_segs " + std::to_string(segs) + " on " + name_);
+  gsoSize_.applied(size);
+  if (auto st = nl_.setU32(ifindex_, IFLA_GSO_MAX_SEGS, segs, "gso_max_segs " + std::to_string(segs) + " on " + name_); !st)
+    return st;
+  gsoSegs_.applied(segs);
+  return Status::ok();
 }
 
 Status TapDevice::setCarrier(bool on) {

@@ -47,6 +47,7 @@ class TapDevice final : public TapFront {
   bool created_;
   NetlinkRequester& nl_;
   OffloadIntent offloadIntent_;  // what the operator turned off with ethtool -K
+  GsoLimitIntent gsoSize_, gsoSegs_;  // the operator's gso_max_size/segs (ip link set)
 };
 
 }  // namespace tvf

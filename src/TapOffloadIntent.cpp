@@ -94,4 +94,9 @@ std::vector<std::string> featureNames(const std::string& ifname, const FeatureWo
   return out;
 }
 
+std::uint32_t GsoLimitIntent::next(std::uint32_t now, std::uint32_t paths) {
+  if (written_ != 0 && now != 0 && now != written_) operator_ = now;
+  return operator_ != 0 ? std::min(paths, operator_) : paths;
+}
+
 }  // namespace tvf

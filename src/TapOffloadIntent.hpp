@@ -42,6 +42,25 @@ class OffloadIntent {
   FeatureWords off_;
 };
 
+// The operator's ceiling on one of tvf0's GSO limits (gso_max_size or
+// gso_max_segs), kept across switches the same way: tvf rewrites the limit
+// to what both paths allow on every switch, which would undo an
+// `ip link set tvf0 gso_max_size 16384`. A value other than the one tvf
+// wrote last is the operator's, and stays a ceiling (set it to the TAP's
+// maximum to lift it). Nothing is known before tvf's first write.
+class GsoLimitIntent {
+ public:
+  // `now`: the limit tvf0 has; `paths`: what both paths allow. Returns the
+  // limit to write: `paths`, or the operator's value when lower.
+  std::uint32_t next(std::uint32_t now, std::uint32_t paths);
+  void applied(std::uint32_t written) { written_ = written; }
+  std::uint32_t operatorCeiling() const { return operator_; }  // 0: none seen
+
+ private:
+  std::uint32_t written_ = 0;   // 0: tvf has written nothing yet
+  std::uint32_t operator_ = 0;  // 0: none
+};
+
 // ETHTOOL_GFEATURES on `ifname`: the requested bits.
 // Errors: ENODEV (no such link), EOPNOTSUPP.
 Result<FeatureWords> readRequestedFeatures(const std::string& ifname);

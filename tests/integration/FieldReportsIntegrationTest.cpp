@@ -397,6 +397,53 @@ TEST_F(FieldReportsSecondTvfd, SameSyntheticUnderAnotherPairNameIsRefused) {
   expectFirstUnchanged(before);
 }
 
+// A tvfd refused by another's lock leaves its own claim records alone: they
+// are what it needs to restore the backends once the other one is gone.
+// (It read them, then its failed start released nothing and wrote [].)
+TEST_F(FieldReportsSecondTvfd, ARefusedStartKeepsItsOwnClaimRecords) {
+  ASSERT_NO_FATAL_FAILURE(startActive());
+  topo->stopTvfd(SIGKILL);  // its records stay: eth0 and vf0 as they were before
+  const std::string records = slurp(topo->dir() + "/claims.json");
+  ASSERT_EQ(recordsOf(ifindexOf("vf0")), 1) << records;
+  // Another config takes the pair meanwhile.
+  const std::string other = secondConfig("  - name: tvf0\n    synthetic: eth0\n    attach_wait_ms: 300\n");
+  const std::string otherSocket = topo->dir() + "/second/tvf.sock";
+  auto bg = topo->inGuest(std::string(TVFD_PATH) + " --config " + other + " > " + topo->dir() +
+                          "/second/log 2>&1 & echo $!");
+  const int otherPid = std::atoi(bg.out.c_str());
+  ASSERT_GT(otherPid, 0) << bg.out;
+  const auto otherState = [&] {
+    return topo->inGuest(std::string(TVFCTL_PATH) + " --socket " + otherSocket + " status --json").out;
+  };
+  EXPECT_TRUE(Topology::waitFor([&] { return contains(otherState(), "\"state\": \"active\""); }, 10s)) << otherState();
+  // The first config again: refused, its records untouched.
+  auto refused = runSecond(topo->dir() + "/tvf.yaml");
+  EXPECT_EQ(refused.status, 1) << refused.out;
+  EXPECT_TRUE(contains(refused.out, "another tvfd in this network namespace runs pair tvf0 (pid " +
+                                        std::to_string(otherPid) + ")"))
+      << refused.out;
+  EXPECT_EQ(slurp(topo->dir() + "/claims.json"), records);
+  // The other one goes; the first one back and out again restores vf0.
+  ::kill(otherPid, SIGTERM);
+  EXPECT_TRUE(Topology::waitFor([&] { return ::kill(otherPid, 0) != 0; }, 10s));
+  ASSERT_NO_FATAL_FAILURE(restartAndConfigure());
+  ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+  topo->stopTvfd(SIGTERM);
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.vf0.disable_ipv6").out, "0\n");
+  EXPECT_FALSE(contains(topo->inGuest("tc qdisc show dev vf0").out, "clsact"));
+}
+
+// One config naming one synthetic twice (by name, by MAC), which --check
+// cannot see: said as such, not as another tvfd's.
+TEST_F(FieldReportsSecondTvfd, OneSyntheticTwiceInOneConfigIsSaidAsSuch) {
+  auto r = runSecond(secondConfig("  - name: tvf1\n    synthetic: eth0\n  - name: tvf2\n    synthetic: "
+                                  "mac:02:00:c6:12:00:02\n"));
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_TRUE(contains(r.out, "pairs tvf1 and tvf2 name the same synthetic eth0 (02:00:c6:12:00:02)")) << r.out;
+  EXPECT_FALSE(contains(r.out, "another tvfd")) << r.out;
+  EXPECT_NE(topo->inGuest("ip link show tvf1").status, 0);
+}
+
 // ---- kind 6: releasing restores everything claiming removed -----------------
 
 class FieldReportsRoutes : public FieldReports, public ::testing::WithParamInterface<bool> {

@@ -71,6 +71,32 @@ TEST_F(OperatorIntent, EthtoolOffOnTvf0SurvivesSwitchesAndCapabilityChanges) {
   EXPECT_EQ(topo->status()["caps"]["operator_off"], nlohmann::json::array()) << topo->status()["caps"].dump();
 }
 
+// `ip link set tvf0 gso_max_size N gso_max_segs M`: every switch wrote
+// what both paths allow over it (65536 / 65535 here).
+TEST_F(OperatorIntent, GsoLimitsLoweredOnTvf0SurviveSwitches) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ip link set tvf0 gso_max_size 16384 gso_max_segs 32").status, 0);
+  const std::string lowered = "gso_max_size 16384 gso_max_segs 32 ";
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  EXPECT_TRUE(guestShows("ip -d link show tvf0", lowered)) << "after a planned detach";
+  ASSERT_EQ(topo->tvfctl("attach tvf0").status, 0);
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_TRUE(guestShows("ip -d link show tvf0", lowered)) << "after the attach";
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  topo->addVf("vf1");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_TRUE(guestShows("ip -d link show tvf0", lowered)) << "after a surprise removal and a new VF";
+  EXPECT_TRUE(contains(topo->tvfdLog(), "gso_max_size 16384 gso_max_segs 32 kept as the operator set them"))
+      << topo->tvfdLog();
+  // Raised to the maximum again: the ceiling is gone at the next switch.
+  ASSERT_EQ(topo->inGuest("ip link set tvf0 gso_max_size 65536 gso_max_segs 65535").status, 0);
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  EXPECT_TRUE(guestShows("ip -d link show tvf0", "gso_max_size 65536 gso_max_segs 65535 "));
+}
+
 // A status read between the operator's off and on must not make tvf
 // remember the off: the next switch leaves the feature on.
 TEST_F(OperatorIntent, AnOffloadTurnedOffAndOnAroundAStatusReadStaysOn) {

@@ -5,7 +5,14 @@
 #include "src/InstanceLock.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cstddef>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -43,6 +50,55 @@ TEST_F(InstanceLockTest, StateDirectoryIsCreatedLockedAndNamesTheHolder) {
   EXPECT_TRUE(lockStateDirectory((dir_ / "run").string()));
 }
 
+// Mode 0600 (also for a file an older run left 0644): a user who could open
+// it could flock it and keep tvfd from starting.
+TEST_F(InstanceLockTest, TheLockFileIsTheOwnersOnly) {
+  std::filesystem::create_directories(dir_ / "run");
+  { std::ofstream(dir_ / "run" / "tvfd.lock") << "1\n"; }
+  std::filesystem::permissions(dir_ / "run" / "tvfd.lock", std::filesystem::perms(0644));
+  auto lock = lockStateDirectory((dir_ / "run").string());
+  ASSERT_TRUE(lock) << lock.error().describe();
+  EXPECT_EQ(std::filesystem::status(dir_ / "run" / "tvfd.lock").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms(0600));
+}
+
+// Abstract names have no permissions: a process that is not root binding
+// tvfd's name first only squats it. tvfd goes on without that lock.
+TEST_F(InstanceLockTest, AnUnprivilegedSquatterOfThePairNameDoesNotStopTvfd) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to run the squatter as nobody";
+  const std::string pair = "tvfq" + std::to_string(::getpid() % 100000);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(1);
+    int s = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    const std::string path = "tvfd/pair/" + pair;
+    std::memcpy(a.sun_path + 1, path.data(), path.size());
+    if (::bind(s, reinterpret_cast<sockaddr*>(&a), static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + path.size())) != 0)
+      ::_exit(2);
+    (void)!::write(ready[1], "r", 1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1) << "the squatter did not bind";
+  ::close(ready[0]);
+  const auto holders = abstractNameHolders("tvfd/pair/" + pair);
+  auto lock = lockPairName(pair);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_EQ(holders.size(), 1u);
+  EXPECT_EQ(holders[0].pid, child);
+  EXPECT_EQ(holders[0].uid, 65534);
+  ASSERT_TRUE(lock) << lock.error().describe();
+  EXPECT_FALSE(lock.value().valid()) << "no lock taken: the squatter holds the name";
+}
+
 // The directory may be writable by others: a symbolic link planted as the
 // lock file is not followed (its target is never truncated).
 TEST_F(InstanceLockTest, ALockFileThatIsASymbolicLinkIsRefused) {
@@ -65,7 +121,8 @@ TEST_F(InstanceLockTest, PairNameIsHeldOnceAndReleasedWithItsSocket) {
   auto second = lockPairName(pair);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, EBUSY);
-  EXPECT_EQ(second.error().what, "another tvfd in this network namespace runs pair " + pair);
+  EXPECT_EQ(second.error().what,
+            "another tvfd in this network namespace runs pair " + pair + " (pid " + std::to_string(::getpid()) + ")");
   EXPECT_TRUE(lockPairName(pair + "x")) << "another pair's name is free";
   first.value().reset();
   EXPECT_TRUE(lockPairName(pair));
@@ -79,7 +136,8 @@ TEST_F(InstanceLockTest, SyntheticMacIsHeldOnce) {
   auto second = lockSyntheticMac(*mac);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, EBUSY);
-  EXPECT_EQ(second.error().what, "another tvfd in this network namespace runs a pair on the synthetic " + mac->toString());
+  EXPECT_EQ(second.error().what, "another tvfd in this network namespace runs a pair on the synthetic " +
+                                     mac->toString() + " (pid " + std::to_string(::getpid()) + ")");
 }
 
 }  // namespace

@@ -48,5 +48,34 @@ TEST(OffloadIntent, BitsInLaterWordsCount) {
   EXPECT_EQ(intent.toClear({kSg, 1u << 5}), (FeatureWords{0, 1u << 5}));
 }
 
+// gso_max_size as `ip link set tvf0 gso_max_size N` leaves it between two
+// switches (65536: what the TAP and a VF allow).
+TEST(GsoLimitIntent, NothingIsTheOperatorsBeforeTvfsFirstWrite) {
+  GsoLimitIntent g;
+  EXPECT_EQ(g.next(16384, 65536), 65536u);  // a persistent tvf0's old value: origin unknown
+  EXPECT_EQ(g.operatorCeiling(), 0u);
+}
+
+TEST(GsoLimitIntent, TheOperatorsLowerValueStaysACeilingAcrossSwitches) {
+  GsoLimitIntent g;
+  g.applied(g.next(65536, 65536));
+  EXPECT_EQ(g.next(16384, 65536), 16384u);  // the operator lowered it: kept
+  g.applied(16384);
+  EXPECT_EQ(g.next(16384, 65536), 16384u);  // the next switch: still kept
+  g.applied(16384);
+  EXPECT_EQ(g.next(16384, 8192), 8192u);    // paths narrower still: theirs
+  g.applied(8192);
+  EXPECT_EQ(g.next(8192, 65536), 16384u);   // and back under the ceiling again
+  EXPECT_EQ(g.operatorCeiling(), 16384u);
+}
+
+TEST(GsoLimitIntent, RaisingItToTheMaximumLiftsTheCeiling) {
+  GsoLimitIntent g;
+  g.applied(g.next(65536, 65536));
+  g.applied(g.next(16384, 65536));
+  EXPECT_EQ(g.next(65536, 65536), 65536u);
+  EXPECT_EQ(g.operatorCeiling(), 65536u);
+}
+
 }  // namespace
 }  // namespace tvf
