@@ -104,7 +104,7 @@ const std::vector<ConfigKey> kKeys = {
             [](KeyReader& r, PairConfig& p) {
               if (auto v = r.string()) {
                 if (!validIfname(*v))
-                  r.problem("'" + *v + "' is not a valid interface name (1-15 characters, no '/', ':' or spaces)");
+                  r.problem("'" + *v + "' is not a valid interface name (1-15 characters, no '/', ':', '%' or spaces)");
                 else
                   p.name = *v;
               }
@@ -243,7 +243,8 @@ std::vector<std::string> reloadDaemon(Config& live, const Config& next) {
 bool validIfname(std::string_view s) {
   if (s.empty() || s.size() > 15 || s == "." || s == "..") return false;
   for (char c : s) {
-    if (c == '/' || c == ':' || c <= ' ' || c == 0x7f) return false;
+    // '%': the kernel would take the name as a template (tvf%d -> tvf0).
+    if (c == '/' || c == ':' || c == '%' || c <= ' ' || c == 0x7f) return false;
   }
   return true;
 }

@@ -17,6 +17,8 @@ expect("detach" 2 "tvfctl detach: PAIR is required (tvfctl detach --help says mo
 expect("attach" 2 "tvfctl attach: PAIR is required")
 expect("status foo" 2 "tvfctl status: unexpected argument 'foo'")
 expect("status --timeout-ms abc" 2 "tvfctl status: ")
+expect("status --timeout-ms -5" 2 "tvfctl status: ")
+expect("status --timeout-ms 0" 2 "tvfctl status: ")
 expect("status --socket /nonexistent/tvf-usage.sock" 3 "cannot reach tvfd at /nonexistent/tvf-usage.sock")
 expect("--socket /nonexistent/tvf-usage.sock status" 3 "cannot reach tvfd at /nonexistent/tvf-usage.sock")
 expect("detach tvf0 --wait --socket /nonexistent/tvf-usage.sock" 3 "cannot reach tvfd at /nonexistent/tvf-usage.sock")

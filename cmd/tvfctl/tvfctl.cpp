@@ -127,7 +127,9 @@ int main(int argc, char** argv) {
   std::string socket = tvf::kDefaultControlSocket;
   int timeoutMs = 30000;
   app.add_option("--socket", socket, "control socket path")->capture_default_str();
-  app.add_option("--timeout-ms", timeoutMs, "how long to wait for a reply")->capture_default_str();
+  app.add_option("--timeout-ms", timeoutMs, "how long to wait for a reply (1 or more)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400000));
   // --socket and --timeout-ms also after the command (tvfctl status --socket
   // X): what a command does not know falls through to these.
   app.fallthrough();

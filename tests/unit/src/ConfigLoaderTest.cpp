@@ -199,7 +199,10 @@ TEST(ConfigLoader, MissingKeysAndBadNames) {
   expectOne("pairs:\n  - name: tvf0\n", {"pairs[0].synthetic", 2, "missing required key 'synthetic'"});
   expectOne("pairs:\n  - name: a-very-long-interface-name\n    synthetic: eth0\n",
             {"pairs[0].name", 2,
-             "'a-very-long-interface-name' is not a valid interface name (1-15 characters, no '/', ':' or spaces)"});
+             "'a-very-long-interface-name' is not a valid interface name (1-15 characters, no '/', ':', '%' or spaces)"});
+  // A '%' makes the kernel take the name as a template: tvf%d came up as tvf0.
+  expectOne("pairs:\n  - name: tvf%d\n    synthetic: eth0\n",
+            {"pairs[0].name", 2, "'tvf%d' is not a valid interface name (1-15 characters, no '/', ':', '%' or spaces)"});
   expectOne("log_level: info\n", {"pairs", 1, "missing required key 'pairs'"});
   // An empty file: only pairs is required, and the message says so.
   expectOne("", {"", 0,
