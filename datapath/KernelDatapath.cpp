@@ -202,11 +202,15 @@ void KernelDatapath::refresh() {
   // clsact, a bpftool detach): tvf0's frames would go to the TAP, where
   // nothing but the mirror's discard reads them.
   if (tapIfindex_ != 0 && !TcRedirect::attachedOn(tapIfindex_, TcHook::Egress)) {
-    if (auto st = programs_->attachEgress(tapIfindex_); st)
+    if (auto st = programs_->attachEgress(tapIfindex_); st) {
       log_->warn("{}: tvf_egress was removed from {} behind tvf's back (tc qdisc del? bpftool?): put back", name_,
                  name_);
-    else
-      log_->warn("{}: tvf_egress was removed from {} and cannot be put back: {}", name_, name_, st.error().describe());
+      egressRepairFailed_ = false;
+    } else if (!egressRepairFailed_) {  // tried again every 250 ms, said once
+      log_->warn("{}: tvf_egress was removed from {} and cannot be put back (tried again every 250 ms): {}", name_,
+                 name_, st.error().describe());
+      egressRepairFailed_ = true;
+    }
   }
   const bool want = tapIfindex_ != 0 && packetSocketsOn(tapIfindex_) > 0;
   if (want == mirror_) return;

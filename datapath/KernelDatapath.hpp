@@ -81,6 +81,7 @@ class KernelDatapath final : public Datapath {
   int vfPortsOpened_ = 0;
   std::optional<PathCounters> retired_;
   bool mirror_ = false;
+  bool egressRepairFailed_ = false;  // refresh() said it could not re-attach tvf_egress
   std::uint64_t mirrored_ = 0;
   std::shared_ptr<spdlog::logger> log_;
 };

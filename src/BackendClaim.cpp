@@ -328,9 +328,12 @@ void BackendClaimer::holdClaims() {
       if (auto st = attachIngress(ifindex, c); st) {
         log_->warn("{}: its ingress program {} was removed behind tvf's back (tc qdisc del/tc filter del?): put back",
                    c.ifname, c.ingressProgram);
+        c.hookRepairFailed = false;
         changed = true;
-      } else {
-        log_->warn("{}: its ingress program was removed and cannot be put back: {}", c.ifname, st.error().describe());
+      } else if (!c.hookRepairFailed) {  // tried again every 250 ms, said once
+        log_->warn("{}: its ingress program was removed and cannot be put back (tried again every 250 ms): {}",
+                   c.ifname, st.error().describe());
+        c.hookRepairFailed = true;
       }
     }
     // IPv6 turned on again: SLAAC and DAD on the MAC tvf0 shares.

@@ -71,6 +71,7 @@ class BackendClaimer final : public IngressHooks {
     bool filterAttached = false;
     std::string ingressProgram;  // what the hook runs: "tvf_drop", or a datapath's program
     std::optional<LinkInfo> before;  // MTU and flags to restore
+    bool hookRepairFailed = false;   // holdClaims said so once; quiet until it works (not saved)
   };
   // The netdev's current name, "" when it is gone. Asks over the open netlink
   // socket, so it needs no new fd.

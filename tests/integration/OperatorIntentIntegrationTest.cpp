@@ -176,6 +176,12 @@ class BackendInvariant : public OperatorIntent {
     ASSERT_TRUE(guestShows("ip -o link show vf0", "mtu 9000"));
     ASSERT_TRUE(guestShows("ip -o link show eth0", "mtu 9000"));
   }
+  // A standard topology, tvfd started, vf0 attached and carrying TX.
+  void startActive() {
+    make();
+    ASSERT_TRUE(topo->startTvfd());
+    attachVf();
+  }
   std::string jumboPing() { return topo->inGuest("ping -M do -s 8972 -c 5 -i 0.05 -W 1 198.18.0.1").out; }
 };
 
@@ -202,9 +208,7 @@ TEST_F(BackendInvariant, SyntheticMtuLoweredIsPutBack) {
 }
 
 TEST_F(BackendInvariant, VfSetDownIsBroughtBackUpAndTakesTxAgain) {
-  make();
-  ASSERT_TRUE(topo->startTvfd());
-  attachVf();
+  ASSERT_NO_FATAL_FAILURE(startActive());
   ASSERT_EQ(topo->inGuest("ip link set vf0 down").status, 0);
   EXPECT_TRUE(guestShows("ip -o link show vf0", "state UP"));
   EXPECT_TRUE(topo->waitForState("active", "vf"));
@@ -213,9 +217,7 @@ TEST_F(BackendInvariant, VfSetDownIsBroughtBackUpAndTakesTxAgain) {
 }
 
 TEST_F(BackendInvariant, VfPromiscTurnedOffWhileTcpdumpRunsIsPutBack) {
-  make();
-  ASSERT_TRUE(topo->startTvfd());
-  attachVf();
+  ASSERT_NO_FATAL_FAILURE(startActive());
   const int pid = background("timeout 60 tcpdump -i tvf0 -w /dev/null");
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(guestShows("ip -o link show vf0", "PROMISC"));
@@ -227,9 +229,7 @@ TEST_F(BackendInvariant, VfPromiscTurnedOffWhileTcpdumpRunsIsPutBack) {
 }
 
 TEST_F(BackendInvariant, AllmultiTurnedOnOnTheSyntheticIsPutBack) {
-  make();
-  ASSERT_TRUE(topo->startTvfd());
-  attachVf();
+  ASSERT_NO_FATAL_FAILURE(startActive());
   ASSERT_EQ(topo->inGuest("ip link set eth0 allmulticast on").status, 0);
   EXPECT_TRUE(guestLacks("ip -o link show eth0", "ALLMULTI"));
   EXPECT_TRUE(contains(topo->tvfdLog(), "eth0 changed behind tvf's back (allmulti on)")) << topo->tvfdLog();
@@ -238,9 +238,7 @@ TEST_F(BackendInvariant, AllmultiTurnedOnOnTheSyntheticIsPutBack) {
 // An address added to a claimed VF: the stack would route out of it, past
 // tvf0 (a second connected route to the same prefix). Removed, and said.
 TEST_F(BackendInvariant, AddressAddedToTheClaimedVfIsRemoved) {
-  make();
-  ASSERT_TRUE(topo->startTvfd());
-  attachVf();
+  ASSERT_NO_FATAL_FAILURE(startActive());
   ASSERT_EQ(topo->inGuest("ip addr add 198.18.0.77/24 dev vf0").status, 0);
   EXPECT_TRUE(guestLacks("ip -o addr show dev vf0", "198.18.0.77"));
   EXPECT_TRUE(guestLacks("ip route show dev vf0", "198.18.0.0/24"));
@@ -255,9 +253,7 @@ TEST_F(BackendInvariant, AddressAddedToTheClaimedVfIsRemoved) {
 
 // IPv6 turned back on on a claimed backend: SLAAC and DAD on tvf0's MAC.
 TEST_F(BackendInvariant, Ipv6TurnedOnOnClaimedBackendsIsTurnedOffAgain) {
-  make();
-  ASSERT_TRUE(topo->startTvfd());
-  attachVf();
+  ASSERT_NO_FATAL_FAILURE(startActive());
   for (const std::string dev : {"vf0", "eth0"}) {
     ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf." + dev + ".disable_ipv6=0").status, 0);
     EXPECT_TRUE(Topology::waitFor(
@@ -272,9 +268,7 @@ TEST_F(BackendInvariant, Ipv6TurnedOnOnClaimedBackendsIsTurnedOffAgain) {
 // programs: frames arriving there went to the backend's own stack and tvf0
 // heard nothing (100% loss). Put back, both datapaths (user: the drop).
 TEST_F(BackendInvariant, ClsactDeletedOnTheClaimedBackendsIsPutBack) {
-  make();
-  ASSERT_TRUE(topo->startTvfd());
-  attachVf();
+  ASSERT_NO_FATAL_FAILURE(startActive());
   ASSERT_EQ(topo->inGuest("tc qdisc del dev vf0 clsact && tc qdisc del dev eth0 clsact").status, 0);
   for (const std::string dev : {"vf0", "eth0"}) {
     EXPECT_TRUE(guestShows("tc filter show dev " + dev + " ingress", "tvf_")) << dev;
@@ -291,9 +285,7 @@ TEST_F(BackendInvariant, ClsactDeletedOnTheClaimedBackendsIsPutBack) {
 // detached from tcx): tvf0's frames went to the TAP, which only discards.
 TEST_F(BackendInvariant, Tvf0EgressProgramRemovedIsPutBack) {
   if (datapathMode() != "kernel") GTEST_SKIP() << "the user datapath has no program on tvf0";
-  make();
-  ASSERT_TRUE(topo->startTvfd());
-  attachVf();
+  ASSERT_NO_FATAL_FAILURE(startActive());
   const bool onTcx = contains(topo->guestTcPrograms("tvf0", "egress"), "tcx tvf_egress");
   const std::string removal =
       onTcx ? std::string(TCX_TOOL_PATH) + " tvf0 egress --detach tvf_egress" : "tc qdisc del dev tvf0 clsact";
