@@ -69,17 +69,18 @@ TEST_F(InstanceLockTest, AnUnprivilegedSquatterOfThePairNameDoesNotStopTvfd) {
   const std::string pair = "tvfq" + std::to_string(::getpid() % 100000);
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
+  // Everything the child needs is made before fork(): it only makes syscalls.
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  const std::string path = "tvfd/pair/" + pair;
+  std::memcpy(a.sun_path + 1, path.data(), path.size());
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + path.size());
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
     if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(1);
-    int s = ::socket(AF_UNIX, SOCK_DGRAM, 0);
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    const std::string path = "tvfd/pair/" + pair;
-    std::memcpy(a.sun_path + 1, path.data(), path.size());
-    if (::bind(s, reinterpret_cast<sockaddr*>(&a), static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + path.size())) != 0)
-      ::_exit(2);
+    const int s = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    if (::bind(s, reinterpret_cast<sockaddr*>(&a), len) != 0) ::_exit(2);
     (void)!::write(ready[1], "r", 1);
     ::pause();
     ::_exit(0);
