@@ -3,6 +3,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
@@ -201,15 +202,21 @@ void KernelDatapath::refresh() {
   // tvf0's egress program removed behind tvf's back (tc qdisc del dev tvf0
   // clsact, a bpftool detach): tvf0's frames would go to the TAP, where
   // nothing but the mirror's discard reads them.
-  if (tapIfindex_ != 0 && !TcRedirect::attachedOn(tapIfindex_, TcHook::Egress)) {
+  const auto now = std::chrono::steady_clock::now();
+  if (tapIfindex_ != 0 && now >= egressRetryAt_ && !TcRedirect::attachedOn(tapIfindex_, TcHook::Egress)) {
     if (auto st = programs_->attachEgress(tapIfindex_); st) {
       log_->warn("{}: tvf_egress was removed from {} behind tvf's back (tc qdisc del? bpftool?): put back", name_,
                  name_);
-      egressRepairFailed_ = false;
-    } else if (!egressRepairFailed_) {  // tried again every 250 ms, said once
-      log_->warn("{}: tvf_egress was removed from {} and cannot be put back (tried again every 250 ms): {}", name_,
-                 name_, st.error().describe());
-      egressRepairFailed_ = true;
+      egressBackoff_ = {};
+    } else {
+      // Said once; tried again after 1 s, 2, 4 ... 30.
+      if (egressBackoff_ == std::chrono::milliseconds{})
+        log_->warn("{}: tvf_egress was removed from {} and cannot be put back (tried again after 1 s, 2, 4 ... 30): {}",
+                   name_, name_, st.error().describe());
+      egressBackoff_ = std::min<std::chrono::milliseconds>(
+          egressBackoff_ == std::chrono::milliseconds{} ? std::chrono::seconds(1) : egressBackoff_ * 2,
+          std::chrono::seconds(30));
+      egressRetryAt_ = now + egressBackoff_;
     }
   }
   const bool want = tapIfindex_ != 0 && packetSocketsOn(tapIfindex_) > 0;

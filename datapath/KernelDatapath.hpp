@@ -21,6 +21,7 @@
 // Thread: the control thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,7 +82,9 @@ class KernelDatapath final : public Datapath {
   int vfPortsOpened_ = 0;
   std::optional<PathCounters> retired_;
   bool mirror_ = false;
-  bool egressRepairFailed_ = false;  // refresh() said it could not re-attach tvf_egress
+  // refresh()'s pause before it tries to re-attach tvf_egress again.
+  std::chrono::steady_clock::time_point egressRetryAt_{};
+  std::chrono::milliseconds egressBackoff_{};
   std::uint64_t mirrored_ = 0;
   std::shared_ptr<spdlog::logger> log_;
 };

@@ -11,6 +11,7 @@
 #include <linux/rtnetlink.h>
 #include <netlink/msg.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <filesystem>
@@ -295,13 +296,15 @@ Status BackendClaimer::claim(int ifindex) {
 
 Result<std::vector<std::vector<std::uint8_t>>> BackendClaimer::addressesOn(const std::set<int>& ifindexes) {
   std::vector<std::vector<std::uint8_t>> found;
-  auto st = nl_.dump(RTM_GETADDR, AF_UNSPEC, [&](const nlmsghdr* h) {
-    auto a = parseAddressMessage(h);
-    if (!a || !a->added || !ifindexes.count(a->ifindex)) return;
-    const auto* p = reinterpret_cast<const std::uint8_t*>(h);
-    found.emplace_back(p, p + h->nlmsg_len);
-  }, "address dump");
-  if (!st) return st.error();
+  for (const int ifindex : ifindexes) {
+    auto st = nl_.dumpAddresses(ifindex, [&](const nlmsghdr* h) {
+      auto a = parseAddressMessage(h);
+      if (!a || !a->added || a->ifindex != ifindex) return;
+      const auto* p = reinterpret_cast<const std::uint8_t*>(h);
+      found.emplace_back(p, p + h->nlmsg_len);
+    }, "address dump");
+    if (!st) return st.error();
+  }
   return found;
 }
 
@@ -316,34 +319,51 @@ void BackendClaimer::removeAddress(const std::vector<std::uint8_t>& newaddr, con
 
 void BackendClaimer::holdClaims() {
   if (claims_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
   bool changed = false;
   std::set<int> ifindexes;
   for (auto& [ifindex, c] : claims_) {
+    // Its name now: a claimed VF renamed (udev) keeps its claim, and the
+    // sysctl below must not be another link's that took the old name.
+    const std::string name = ifnameOf(ifindex);
+    if (name.empty()) continue;  // gone: forget() follows its RTM_DELLINK
+    if (name != c.ifname) {
+      log_->info("{} (ifindex {}) is now named {}", c.ifname, ifindex, name);
+      c.ifname = name;
+      changed = true;
+    }
     ifindexes.insert(ifindex);
     // The hook: `tc qdisc del dev VF clsact` (or a filter deleted) would
     // hand the backend's frames to its own stack, and tvf0 would hear none.
     LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
     LIBBPF_OPTS(bpf_tc_opts, query, .handle = kFilterHandle, .priority = kFilterPriority);
-    if (const int r = bpf_tc_query(&hook, &query); r < 0 && r != -ENODEV) {
+    if (const int r = bpf_tc_query(&hook, &query); r < 0 && r != -ENODEV && now >= c.hookRetryAt) {
       if (auto st = attachIngress(ifindex, c); st) {
         log_->warn("{}: its ingress program {} was removed behind tvf's back (tc qdisc del/tc filter del?): put back",
                    c.ifname, c.ingressProgram);
-        c.hookRepairFailed = false;
+        c.hookBackoff = {};
         changed = true;
-      } else if (!c.hookRepairFailed) {  // tried again every 250 ms, said once
-        log_->warn("{}: its ingress program was removed and cannot be put back (tried again every 250 ms): {}",
-                   c.ifname, st.error().describe());
-        c.hookRepairFailed = true;
+      } else {
+        // Something in the hook's place (another root or ingress qdisc):
+        // said once, tried again after 1 s, 2, 4 ... up to 30 s.
+        if (c.hookBackoff == std::chrono::milliseconds{})
+          log_->warn("{}: its ingress program was removed and cannot be put back (tried again after 1 s, 2, 4 ... "
+                     "30): {}",
+                     c.ifname, st.error().describe());
+        c.hookBackoff = std::min<std::chrono::milliseconds>(
+            c.hookBackoff == std::chrono::milliseconds{} ? std::chrono::seconds(1) : c.hookBackoff * 2,
+            std::chrono::seconds(30));
+        c.hookRetryAt = now + c.hookBackoff;
       }
     }
     // IPv6 turned on again: SLAAC and DAD on the MAC tvf0 shares.
     const auto path = ipv6SysctlPath(c.ifname, "disable_ipv6");
     if (auto v = readSysctl(path); v && *v != "1") {
-      if (auto w = writeSysctl(path, "1"); w)
-        log_->warn("{}: IPv6 was turned on behind tvf's back: off again (configure tvf0, not a claimed backend)",
-                   c.ifname);
-      else
+      if (auto w = writeSysctl(path, "1"); !w)
         log_->warn("{}", w.error().describe());
+      else if (c.ipv6Repairs.due(now))
+        log_->warn("{}: IPv6 was turned on behind tvf's back: off again (configure tvf0, not a claimed backend){}",
+                   c.ifname, c.ipv6Repairs.since());
     }
   }
   // Addresses added to a claimed backend: the stack would route out of it,
@@ -355,12 +375,29 @@ void BackendClaimer::holdClaims() {
       const auto a = parseAddressMessage(h);
       const auto it = a ? claims_.find(a->ifindex) : claims_.end();
       if (it == claims_.end()) continue;
-      log_->warn("{}: address {} was added behind tvf's back: removed (configure tvf0, not a claimed backend)",
-                 it->second.ifname, addressText(h, *a));
       removeAddress(bytes, it->second.ifname);
+      if (it->second.addressRepairs.due(now))
+        log_->warn("{}: address {} was added behind tvf's back: removed (configure tvf0, not a claimed backend){}",
+                   it->second.ifname, addressText(h, *a), it->second.addressRepairs.since());
     }
   }
   if (changed) saveRecords();
+}
+
+bool BackendClaimer::RepairLog::due(std::chrono::steady_clock::time_point now) {
+  if (said_ != std::chrono::steady_clock::time_point{} && now - said_ < std::chrono::seconds(10)) {
+    ++quiet_;
+    return false;
+  }
+  said_ = now;
+  return true;
+}
+
+std::string BackendClaimer::RepairLog::since() {
+  std::string s;
+  if (quiet_ > 0) s = " (and " + std::to_string(quiet_) + " more time(s) in the 10 s before, not logged)";
+  quiet_ = 0;
+  return s;
 }
 
 Status BackendClaimer::attachIngress(int ifindex, Claim& c) {

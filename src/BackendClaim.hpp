@@ -13,6 +13,7 @@
 // Thread: the control thread. Counters: claims and releases.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <set>
 #include <optional>
@@ -52,8 +53,10 @@ class BackendClaimer final : public IngressHooks {
   // Puts back what someone changed on a claimed backend behind tvf's back:
   // its ingress program (a clsact or filter deleted), IPv6 off, and no
   // address (each added one is removed, not restored on release). Each fix
-  // is logged as a warning. Called every 250 ms: one address dump, and per
-  // claim a tc filter query and a sysctl read.
+  // is a warning (at most one per kind and claim in 10 s); a hook that
+  // cannot be put back is tried again after 1 s, 2, 4 ... 30. Follows a
+  // claimed link's renames. Called every 250 ms: per claim an RTM_GETLINK,
+  // a tc filter query, a sysctl read and an address dump of that link.
   void holdClaims();
 
   // IngressHooks: this class owns the ingress hook of every backend it claims.
@@ -62,6 +65,17 @@ class BackendClaimer final : public IngressHooks {
   std::vector<std::pair<int, std::string>> inheritedHooks() const override;
 
  private:
+  // Warnings of one kind of repair on one claim: at most one per 10 s,
+  // the next one saying how many went unlogged (a tool fighting tvf every
+  // 100 ms would otherwise fill the log).
+  class RepairLog {
+   public:
+    bool due(std::chrono::steady_clock::time_point now);  // log this one?
+    std::string since();  // " (and N more time(s) ...)" or "", for the message
+   private:
+    std::chrono::steady_clock::time_point said_{};
+    unsigned quiet_ = 0;
+  };
   struct Claim {
     std::string ifname;
     std::vector<std::vector<std::uint8_t>> addresses;  // RTM_NEWADDR messages
@@ -71,7 +85,11 @@ class BackendClaimer final : public IngressHooks {
     bool filterAttached = false;
     std::string ingressProgram;  // what the hook runs: "tvf_drop", or a datapath's program
     std::optional<LinkInfo> before;  // MTU and flags to restore
-    bool hookRepairFailed = false;   // holdClaims said so once; quiet until it works (not saved)
+    // holdClaims' state (not saved): the hook's retry pause after a failed
+    // repair, and its warnings.
+    std::chrono::steady_clock::time_point hookRetryAt{};
+    std::chrono::milliseconds hookBackoff{};
+    RepairLog ipv6Repairs, addressRepairs;
   };
   // The netdev's current name, "" when it is gone. Asks over the open netlink
   // socket, so it needs no new fd.

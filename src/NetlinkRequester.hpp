@@ -21,6 +21,11 @@ class NetlinkRequester {
   // Dumps `type` (RTM_GETLINK, RTM_GETADDR...) for `family`.
   Status dump(int type, int family, const std::function<void(const nlmsghdr*)>& onMessage,
               const std::string& what);
+  // Dumps the addresses (RTM_NEWADDR, IPv4 and IPv6) of one link. The
+  // request is strict (NETLINK_GET_STRICT_CHK, for it alone) so that the
+  // kernel walks that link only; a kernel that ignores the filter dumps
+  // them all: callers still check each message's ifindex.
+  Status dumpAddresses(int ifindex, const std::function<void(const nlmsghdr*)>& onMessage, const std::string& what);
   Result<LinkInfo> getLink(int ifindex);
 
   // RTM_SETLINK helpers: flags, MTU and GSO limits of one link.

@@ -251,6 +251,21 @@ TEST_F(BackendInvariant, AddressAddedToTheClaimedVfIsRemoved) {
   EXPECT_FALSE(contains(topo->inGuest("ip -o addr show dev vf0").out, "198.18.0.77"));
 }
 
+// A tool re-adding addresses to the VF every 100 ms: each is removed, the
+// log says so at most once per 10 s (a warning every 250 ms otherwise).
+TEST_F(BackendInvariant, AFightOverTheVfsAddressesIsLoggedOncePerTenSeconds) {
+  ASSERT_NO_FATAL_FAILURE(startActive());
+  // The shell's own pacing is the workload here, not a wait for an event.
+  ASSERT_EQ(topo->inGuest("for i in $(seq 10 29); do ip addr add 198.18.0.$i/24 dev vf0; sleep 0.1; done").status, 0);
+  EXPECT_TRUE(guestLacks("ip -o addr show dev vf0", "inet "));
+  const std::string log = topo->tvfdLog();
+  std::size_t warnings = 0;
+  for (auto at = log.find("was added behind tvf's back"); at != std::string::npos;
+       at = log.find("was added behind tvf's back", at + 1))
+    ++warnings;
+  EXPECT_EQ(warnings, 1u) << log;
+}
+
 // IPv6 turned back on on a claimed backend: SLAAC and DAD on tvf0's MAC.
 TEST_F(BackendInvariant, Ipv6TurnedOnOnClaimedBackendsIsTurnedOffAgain) {
   ASSERT_NO_FATAL_FAILURE(startActive());
@@ -262,6 +277,26 @@ TEST_F(BackendInvariant, Ipv6TurnedOnOnClaimedBackendsIsTurnedOffAgain) {
     EXPECT_TRUE(guestLacks("ip -o addr show dev " + dev, "inet6")) << dev;
     EXPECT_TRUE(topo->waitForLog(dev + ": IPv6 was turned on behind tvf's back: off again")) << topo->tvfdLog();
   }
+}
+
+// A claimed VF renamed (udev does so): the checks follow the link, not its
+// old name, which another link may take meanwhile and is none of tvf's.
+TEST_F(BackendInvariant, ARenamedVfIsStillHeldAndItsOldNameIsNotTvfs) {
+  ASSERT_NO_FATAL_FAILURE(startActive());
+  ASSERT_EQ(topo->inGuest("ip link set vf0 down && ip link set vf0 name vfx && ip link set vfx up").status, 0);
+  ASSERT_TRUE(Topology::waitFor([&] { return topo->status()["vf"].value("ifname", "") == "vfx"; }, 10s))
+      << topo->status().dump();
+  ASSERT_EQ(topo->inGuest("ip link add vf0 type veth peer name vf0p && sysctl -qw net.ipv6.conf.vf0.disable_ipv6=0")
+                .status,
+            0);
+  ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.vfx.disable_ipv6=0").status, 0);
+  EXPECT_TRUE(Topology::waitFor(
+      [&] { return topo->inGuest("sysctl -n net.ipv6.conf.vfx.disable_ipv6").out == "1\n"; }, 5s));
+  EXPECT_TRUE(topo->waitForLog("vfx: IPv6 was turned on behind tvf's back: off again")) << topo->tvfdLog();
+  // The new vf0 is not a claimed backend: left as its owner set it.
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.vf0.disable_ipv6").out, "0\n");
+  EXPECT_FALSE(contains(topo->tvfdLog(), "vf0: IPv6 was turned on")) << topo->tvfdLog();
+  topo->inGuest("ip link del vf0");
 }
 
 // `tc qdisc del dev X clsact` on the claimed backends took their ingress
