@@ -150,6 +150,13 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
     if (auto st = rt->tap->setMtu(syn->mtu); !st) return st;
   } else {
     log_->info("{}: re-adopted the existing TAP (ifindex {})", cfg.name, rt->tap->ifindex());
+    // The operator's offload and GSO choices on it, as the last run knew
+    // them: restored before the first switch rewrites offloads and limits.
+    if (std::ifstream in(intentPath(cfg.name)); in && cfg.persist) {
+      auto j = nlohmann::json::parse(in, nullptr, false);
+      if (j.is_object()) rt->tap->restoreIntent(j);
+      else log_->warn("{}: ignoring unreadable operator choices {}", cfg.name, intentPath(cfg.name));
+    }
   }
 
   DatapathSpec spec;
@@ -491,23 +498,49 @@ std::filesystem::path Daemon::stateDir() const {
   return std::filesystem::path(config_.controlSocket).parent_path();
 }
 
+namespace {
+// `text` to `path` by a write to path.tmp and a rename: a reader (or a
+// daemon restarted after SIGKILL) sees the old file or the new one.
+std::error_code writeFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  std::error_code ec;
+  {
+    std::ofstream out(tmp);
+    out << text;
+    out.flush();
+    if (!out) ec = std::make_error_code(std::errc::io_error);
+  }
+  if (!ec) std::filesystem::rename(tmp, path, ec);
+  return ec;
+}
+}  // namespace
+
 void Daemon::saveHolds() {
   for (auto& rt : pairs_) {
     if (!rt->pair || rt->pair->held() == rt->savedHeld) continue;
     const bool held = rt->pair->held();
     const std::string path = holdPath(rt->config->name);
-    const std::string tmp = path + ".tmp";
-    std::error_code ec;
-    {
-      std::ofstream out(tmp);
-      out << nlohmann::json{{"pair", rt->config->name}, {"held", held}}.dump() << "\n";
-      out.flush();
-      if (!out) ec = std::make_error_code(std::errc::io_error);
-    }
-    if (!ec) std::filesystem::rename(tmp, path, ec);
-    if (ec) log_->warn("{}: hold state not saved to {}: {}", rt->config->name, path, ec.message());
+    if (auto ec = writeFileAtomically(path, nlohmann::json{{"pair", rt->config->name}, {"held", held}}.dump() + "\n"))
+      log_->warn("{}: hold state not saved to {}: {}", rt->config->name, path, ec.message());
     // Tried once per change: a failure is logged once, not every pass.
     rt->savedHeld = held;
+  }
+}
+
+std::string Daemon::intentPath(const std::string& pair) const {
+  return (stateDir() / ("intent-" + pair + ".json")).string();
+}
+
+void Daemon::saveIntents() {
+  for (auto& rt : pairs_) {
+    if (!rt->config->persist) continue;  // a transient tvf0 goes with the daemon, and its choices with it
+    const std::string text = rt->tap->intentJson().dump() + "\n";
+    if (text == rt->savedIntent) continue;
+    const std::string path = intentPath(rt->config->name);
+    if (auto ec = writeFileAtomically(path, text))
+      log_->warn("{}: operator choices on {} not saved to {}: {}", rt->config->name, rt->config->name, path,
+                 ec.message());
+    rt->savedIntent = text;  // tried once per change
   }
 }
 
@@ -542,6 +575,7 @@ void Daemon::loop() {
     }
     saveHolds();
     if (clock_.now() >= nextMulticastPoll_) {
+      saveIntents();
       pollMulticast();
       publishMetrics();  // the same 250 ms cadence
       saveTimelines();

@@ -56,6 +56,7 @@ class Daemon final : public CommandTarget {
     std::unique_ptr<Pair> pair;
     std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
     bool savedHeld = false;      // the hold as on file (hold-PAIR.json)
+    std::string savedIntent;     // the TAP's operator choices as on file (intent-PAIR.json)
   };
 
   Status setUp();
@@ -80,6 +81,9 @@ class Daemon final : public CommandTarget {
   // A planned detach's hold, kept on file so that a restart (kill -9 or
   // SIGTERM) keeps TX on the synthetic until tvfctl attach.
   std::string holdPath(const std::string& pair) const;
+  // intent-PAIR.json: the operator's choices on a persistent tvf0 (TapDevice::intentJson).
+  std::string intentPath(const std::string& pair) const;
+  void saveIntents();
   void saveHolds();
   // The synthetic's identity across RTM_DELLINK/RTM_NEWLINK: a pair whose
   // synthetic left takes the link that matches its synthetic spec again.

@@ -107,6 +107,25 @@ Status TapDevice::applyCapabilities(const Capabilities& caps) {
   return Status::ok();
 }
 
+nlohmann::json TapDevice::intentJson() const {
+  return {{"offloads_applied", offloadIntent_.lastApplied()},
+          {"offloads_operator_off", offloadIntent_.operatorOff()},
+          {"gso_max_size", {{"written", gsoSize_.written()}, {"operator", gsoSize_.operatorCeiling()}}},
+          {"gso_max_segs", {{"written", gsoSegs_.written()}, {"operator", gsoSegs_.operatorCeiling()}}}};
+}
+
+void TapDevice::restoreIntent(const nlohmann::json& j) {
+  try {
+    offloadIntent_.restore(j.at("offloads_applied").get<FeatureWords>(), j.at("offloads_operator_off").get<FeatureWords>());
+    gsoSize_.restore(j.at("gso_max_size").at("written").get<std::uint32_t>(),
+                     j.at("gso_max_size").at("operator").get<std::uint32_t>());
+    gsoSegs_.restore(j.at("gso_max_segs").at("written").get<std::uint32_t>(),
+                     j.at("gso_max_segs").at("operator").get<std::uint32_t>());
+  } catch (const nlohmann::json::exception& e) {
+    moduleLogger("tap")->warn("{}: ignoring the saved operator choices: {}", name_, e.what());
+  }
+}
+
 Status TapDevice::setCarrier(bool on) {
   int v = on ? 1 : 0;
   if (::ioctl(queues_[0].get(), TUNSETCARRIER, &v) < 0) return Status::fail(errno, "TUNSETCARRIER " + name_);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "src/NetlinkRequester.hpp"
 #include "src/TapOffloadIntent.hpp"
 #include "base/UniqueFd.hpp"
@@ -31,6 +33,13 @@ class TapDevice final : public TapFront {
   Status setMac(const MacAddress& mac) override;
   Result<MacAddress> readMac() override;
   std::vector<std::string> operatorOffloadsOff() override;
+  // What tvf knows of the operator's choices on this TAP (offloads turned
+  // off, GSO ceilings) and what it last wrote, as JSON for the state
+  // directory: a daemon restarted on the persistent TAP restores it before
+  // its first switch, which would otherwise take the operator's changes
+  // for the TAP's defaults. restoreIntent() ignores what it cannot read.
+  nlohmann::json intentJson() const;
+  void restoreIntent(const nlohmann::json& j);
   // Makes a persistent TAP transient so it disappears with the daemon.
   Status setPersist(bool persist);
   int queueFd(unsigned q) const { return queues_[q].get(); }

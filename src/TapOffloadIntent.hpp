@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tvf/Result.hpp"
@@ -36,6 +37,13 @@ class OffloadIntent {
   // The requested bits tvf left on the TAP.
   void applied(const FeatureWords& requested) { last_ = requested; }
   const FeatureWords& operatorOff() const { return off_; }
+  // What a restarted daemon needs to go on where the last one stopped on a
+  // persistent TAP: the bits tvf left, and those the operator turned off.
+  const FeatureWords& lastApplied() const { return last_; }
+  void restore(FeatureWords lastApplied, FeatureWords operatorOff) {
+    last_ = std::move(lastApplied);
+    off_ = std::move(operatorOff);
+  }
 
  private:
   FeatureWords last_;
@@ -55,6 +63,12 @@ class GsoLimitIntent {
   std::uint32_t next(std::uint32_t now, std::uint32_t paths);
   void applied(std::uint32_t written) { written_ = written; }
   std::uint32_t operatorCeiling() const { return operator_; }  // 0: none seen
+  std::uint32_t written() const { return written_; }            // 0: nothing yet
+  // A restarted daemon on a persistent TAP goes on from the last one's.
+  void restore(std::uint32_t written, std::uint32_t operatorCeiling) {
+    written_ = written;
+    operator_ = operatorCeiling;
+  }
 
  private:
   std::uint32_t written_ = 0;   // 0: tvf has written nothing yet

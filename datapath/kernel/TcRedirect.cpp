@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/classifier.h>
+#include <netlink/route/qdisc.h>
 
 #include <algorithm>
 #include <cstdarg>
@@ -281,6 +282,23 @@ Result<int> TcRedirect::backend(RedirectSlot slot) const {
   return static_cast<int>(v.ifindex);
 }
 
+// The kind of the qdisc at ffff: ("clsact", "ingress"), "" when none or
+// unreadable. libbpf's hook create says EEXIST for either, but an ingress
+// qdisc has no egress hook: a filter put at ffff:fff3 there never runs.
+static std::string ingressQdiscKind(int ifindex) {
+  std::unique_ptr<nl_sock, void (*)(nl_sock*)> sock(nl_socket_alloc(), nl_socket_free);
+  if (!sock || nl_connect(sock.get(), NETLINK_ROUTE) < 0) return {};
+  nl_cache* cache = nullptr;
+  if (rtnl_qdisc_alloc_cache(sock.get(), &cache) < 0) return {};
+  std::unique_ptr<nl_cache, void (*)(nl_cache*)> owned(cache, nl_cache_free);
+  rtnl_qdisc* q = rtnl_qdisc_get_by_parent(cache, ifindex, TC_H_INGRESS);
+  if (!q) return {};
+  const char* kind = rtnl_tc_get_kind(TC_CAST(q));
+  std::string out = kind ? kind : "";
+  rtnl_qdisc_put(q);
+  return out;
+}
+
 Status TcRedirect::attach(int ifindex, bool egress) {
   ScopedLibbpfPrint print;  // "Exclusivity flag on" when the clsact exists
   const char* dir = egress ? "egress" : "ingress";
@@ -310,6 +328,9 @@ Status TcRedirect::attach(int ifindex, bool egress) {
     created = true;
   } else if (r != -EEXIST) {
     return Status::fail(-r, std::string("create clsact on ") + ifnameOf(ifindex));
+  } else if (egress && ingressQdiscKind(ifindex) == "ingress") {
+    return Status::fail(EEXIST, "an ingress qdisc sits where clsact goes on " + ifnameOf(ifindex) +
+                                    ", and it has no egress hook (tc qdisc del dev " + ifnameOf(ifindex) + " ingress)");
   }
   LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = progFd, .flags = BPF_TC_F_REPLACE, .handle = kFilterHandle,
               .priority = kFilterPriority);

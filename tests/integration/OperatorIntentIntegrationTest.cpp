@@ -97,6 +97,30 @@ TEST_F(OperatorIntent, GsoLimitsLoweredOnTvf0SurviveSwitches) {
   EXPECT_TRUE(guestShows("ip -d link show tvf0", "gso_max_size 65536 gso_max_segs 65535 "));
 }
 
+// The same choices survive a daemon restart on the persistent tvf0 (clean,
+// and kill -9): the new daemon's first switch took them for the TAP's
+// defaults and undid both (tso on, gso_max_size 65536).
+TEST_F(OperatorIntent, OffloadAndGsoChoicesOnTvf0SurviveRestarts) {
+  make();
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  attachVf();
+  ASSERT_EQ(topo->inGuest("ethtool -K tvf0 tso off && ip link set tvf0 gso_max_size 16384").status, 0);
+  for (const int signal : {SIGTERM, SIGKILL}) {
+    const std::string how = signal == SIGTERM ? "after SIGTERM and a restart" : "after kill -9 and a restart";
+    topo->stopTvfd(signal);
+    ASSERT_TRUE(topo->restartTvfd());
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << how;
+    EXPECT_EQ(tso(), "off") << how;
+    EXPECT_TRUE(guestShows("ip -d link show tvf0", "gso_max_size 16384 ")) << how;
+    // And across a switch of the new daemon.
+    ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+    EXPECT_EQ(tso(), "off") << how << ", then a detach";
+    EXPECT_TRUE(guestShows("ip -d link show tvf0", "gso_max_size 16384 ")) << how << ", then a detach";
+    ASSERT_EQ(topo->tvfctl("attach tvf0").status, 0);
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << how;
+  }
+}
+
 // A status read between the operator's off and on must not make tvf
 // remember the off: the next switch leaves the feature on.
 TEST_F(OperatorIntent, AnOffloadTurnedOffAndOnAroundAStatusReadStaysOn) {
@@ -329,6 +353,25 @@ TEST_F(BackendInvariant, Tvf0EgressProgramRemovedIsPutBack) {
   EXPECT_TRUE(Topology::waitFor([&] { return contains(topo->guestTcPrograms("tvf0", "egress"), "tvf_egress"); }, 5s))
       << topo->guestTcPrograms("tvf0", "egress");
   EXPECT_TRUE(topo->waitForLog("tvf_egress was removed from tvf0 behind tvf's back")) << topo->tvfdLog();
+  auto ping = topo->inGuest("ping -c 5 -i 0.05 -W 1 198.18.0.1");
+  EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+}
+
+// On clsact, an `ingress` qdisc put where clsact was has no egress hook:
+// the re-attach "succeeded" at ffff:fff3 where nothing runs, and said it
+// was put back. Now said as it is, and put back once the qdisc goes.
+TEST_F(BackendInvariant, AnIngressQdiscInClsactsPlaceOnTvf0IsSaidAsSuch) {
+  if (datapathMode() != "kernel") GTEST_SKIP() << "the user datapath has no program on tvf0";
+  make();
+  ASSERT_TRUE(topo->startTvfd("    tc_hook: clsact\n"));
+  attachVf();
+  ASSERT_EQ(topo->inGuest("tc qdisc del dev tvf0 clsact && tc qdisc add dev tvf0 handle ffff: ingress").status, 0);
+  EXPECT_TRUE(topo->waitForLog("an ingress qdisc sits where clsact goes on tvf0")) << topo->tvfdLog();
+  EXPECT_FALSE(contains(topo->tvfdLog(), "tvf_egress was removed from tvf0 behind tvf's back (tc qdisc del? bpftool?): put back"))
+      << topo->tvfdLog();
+  ASSERT_EQ(topo->inGuest("tc qdisc del dev tvf0 ingress").status, 0);
+  EXPECT_TRUE(topo->waitForLog("put back", 40s)) << topo->tvfdLog();
+  EXPECT_TRUE(guestShows("tc qdisc show dev tvf0", "clsact"));
   auto ping = topo->inGuest("ping -c 5 -i 0.05 -W 1 198.18.0.1");
   EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
 }

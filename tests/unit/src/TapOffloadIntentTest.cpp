@@ -77,5 +77,28 @@ TEST(GsoLimitIntent, RaisingItToTheMaximumLiftsTheCeiling) {
   EXPECT_EQ(g.operatorCeiling(), 65536u);
 }
 
+// A restarted daemon on a persistent tvf0 goes on from the saved state: an
+// operator's change made after the last switch is still seen as one.
+TEST(OffloadIntent, ARestoredIntentSeesWhatChangedSinceTheLastRun) {
+  OffloadIntent before;
+  before.applied({kTso | kCsum | kSg});
+  OffloadIntent after;
+  after.restore(before.lastApplied(), before.operatorOff());
+  after.observe({kCsum | kSg});  // tso turned off while no daemon ran
+  EXPECT_EQ(after.toClear({kTso | kCsum | kSg}), (FeatureWords{kTso}));
+}
+
+TEST(GsoLimitIntent, ARestoredIntentKeepsTheCeilingAndSeesANewOne) {
+  GsoLimitIntent before;
+  before.applied(before.next(65536, 65536));
+  before.applied(before.next(16384, 65536));
+  GsoLimitIntent kept;
+  kept.restore(before.written(), before.operatorCeiling());
+  EXPECT_EQ(kept.next(16384, 65536), 16384u);
+  GsoLimitIntent changed;  // lowered again after the last run's write
+  changed.restore(before.written(), before.operatorCeiling());
+  EXPECT_EQ(changed.next(8000, 65536), 8000u);
+}
+
 }  // namespace
 }  // namespace tvf
