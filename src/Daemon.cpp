@@ -220,6 +220,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
 
 void Daemon::tearDown() {
   saveTimelines();
+  saveIntents();
   metricsHttp_.reset();
   control_.reset();
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
@@ -574,8 +575,11 @@ void Daemon::loop() {
       rt->pair->onTick();
     }
     saveHolds();
+    // After every pass, as the hold: a switch's TUNSETOFFLOAD and GSO writes
+    // are on file before a kill -9 could make the next daemon take them for
+    // the operator's (a JSON of a few hundred bytes per pair, compared).
+    saveIntents();
     if (clock_.now() >= nextMulticastPoll_) {
-      saveIntents();
       pollMulticast();
       publishMetrics();  // the same 250 ms cadence
       saveTimelines();
