@@ -203,20 +203,14 @@ void KernelDatapath::refresh() {
   // clsact, a bpftool detach): tvf0's frames would go to the TAP, where
   // nothing but the mirror's discard reads them.
   const auto now = std::chrono::steady_clock::now();
-  if (tapIfindex_ != 0 && now >= egressRetryAt_ && !TcRedirect::attachedOn(tapIfindex_, TcHook::Egress)) {
+  if (tapIfindex_ != 0 && egressRetry_.due(now) && !TcRedirect::attachedOn(tapIfindex_, TcHook::Egress)) {
     if (auto st = programs_->attachEgress(tapIfindex_); st) {
       log_->warn("{}: tvf_egress was removed from {} behind tvf's back (tc qdisc del? bpftool?): put back", name_,
                  name_);
-      egressBackoff_ = {};
-    } else {
-      // Said once; tried again after 1 s, 2, 4 ... 30.
-      if (egressBackoff_ == std::chrono::milliseconds{})
-        log_->warn("{}: tvf_egress was removed from {} and cannot be put back (tried again after 1 s, 2, 4 ... 30): {}",
-                   name_, name_, st.error().describe());
-      egressBackoff_ = std::min<std::chrono::milliseconds>(
-          egressBackoff_ == std::chrono::milliseconds{} ? std::chrono::seconds(1) : egressBackoff_ * 2,
-          std::chrono::seconds(30));
-      egressRetryAt_ = now + egressBackoff_;
+      egressRetry_.reset();
+    } else if (egressRetry_.failed(now)) {
+      log_->warn("{}: tvf_egress was removed from {} and cannot be put back (tried again after 1 s, 2, 4 ... 30): {}",
+                 name_, name_, st.error().describe());
     }
   }
   const bool want = tapIfindex_ != 0 && packetSocketsOn(tapIfindex_) > 0;

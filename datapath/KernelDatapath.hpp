@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "base/StateFile.hpp"
 #include "base/UniqueFd.hpp"
 #include "datapath/kernel/TcRedirect.hpp"
 #include "tvf/Datapath.hpp"
@@ -83,8 +84,7 @@ class KernelDatapath final : public Datapath {
   std::optional<PathCounters> retired_;
   bool mirror_ = false;
   // refresh()'s pause before it tries to re-attach tvf_egress again.
-  std::chrono::steady_clock::time_point egressRetryAt_{};
-  std::chrono::milliseconds egressBackoff_{};
+  RetryBackoff egressRetry_;
   std::uint64_t mirrored_ = 0;
   std::shared_ptr<spdlog::logger> log_;
 };

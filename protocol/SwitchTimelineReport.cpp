@@ -1,5 +1,7 @@
 #include "protocol/SwitchTimelineReport.hpp"
 
+#include "base/StateFile.hpp"
+
 #include "protocol/StatusReport.hpp"
 
 #include <cerrno>
@@ -56,15 +58,7 @@ std::string timelineLine(const std::string& pair, const nlohmann::json& e) {
 }
 
 Status saveTimeline(const std::string& path, const SwitchTimeline& timeline) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return Status::fail(errno != 0 ? errno : EIO, "write " + tmp);
-    f << timeline.toJson().dump() << "\n";
-    if (!f.flush()) return Status::fail(errno != 0 ? errno : EIO, "write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return Status::fail(errno, "rename " + tmp + " to " + path);
-  return Status::ok();
+  return writeFileAtomically(path, timeline.toJson().dump() + "\n");
 }
 
 Result<SwitchTimeline> loadTimeline(const std::string& path) {

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/Log.hpp"
+#include "base/StateFile.hpp"
 #include "base/UniqueFd.hpp"
 #include "datapath/kernel/TcxHook.hpp"
 
@@ -177,13 +178,8 @@ void BackendClaimer::saveRecords() const {
     if (!claims_.count(i)) add(i, c);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(stateFile_).parent_path(), ec);
-  const std::string tmp = stateFile_ + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << j.dump(1) << "\n";
-  }
-  std::filesystem::rename(tmp, stateFile_, ec);
-  if (ec) log_->warn("cannot write claim records {}: {}", stateFile_, ec.message());
+  if (auto st = writeFileAtomically(stateFile_, j.dump(1) + "\n"); !st)
+    log_->warn("cannot write claim records: {}", st.error().describe());
 }
 
 std::optional<BackendClaimer::Claim> BackendClaimer::takeRecord(int ifindex, const std::string& ifname) {
@@ -337,23 +333,17 @@ void BackendClaimer::holdClaims() {
     // hand the backend's frames to its own stack, and tvf0 would hear none.
     LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
     LIBBPF_OPTS(bpf_tc_opts, query, .handle = kFilterHandle, .priority = kFilterPriority);
-    if (const int r = bpf_tc_query(&hook, &query); r < 0 && r != -ENODEV && now >= c.hookRetryAt) {
+    if (const int r = bpf_tc_query(&hook, &query); r < 0 && r != -ENODEV && c.hookRetry.due(now)) {
       if (auto st = attachIngress(ifindex, c); st) {
         log_->warn("{}: its ingress program {} was removed behind tvf's back (tc qdisc del/tc filter del?): put back",
                    c.ifname, c.ingressProgram);
-        c.hookBackoff = {};
+        c.hookRetry.reset();
         changed = true;
-      } else {
-        // Something in the hook's place (another root or ingress qdisc):
-        // said once, tried again after 1 s, 2, 4 ... up to 30 s.
-        if (c.hookBackoff == std::chrono::milliseconds{})
-          log_->warn("{}: its ingress program was removed and cannot be put back (tried again after 1 s, 2, 4 ... "
-                     "30): {}",
-                     c.ifname, st.error().describe());
-        c.hookBackoff = std::min<std::chrono::milliseconds>(
-            c.hookBackoff == std::chrono::milliseconds{} ? std::chrono::seconds(1) : c.hookBackoff * 2,
-            std::chrono::seconds(30));
-        c.hookRetryAt = now + c.hookBackoff;
+      } else if (c.hookRetry.failed(now)) {
+        // Something in the hook's place (another root or ingress qdisc).
+        log_->warn("{}: its ingress program was removed and cannot be put back (tried again after 1 s, 2, 4 ... "
+                   "30): {}",
+                   c.ifname, st.error().describe());
       }
     }
     // IPv6 turned on again: SLAAC and DAD on the MAC tvf0 shares.

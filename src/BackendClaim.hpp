@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "base/StateFile.hpp"
 #include "src/NetlinkRequester.hpp"
 #include "tvf/IngressHooks.hpp"
 #include "tvf/Result.hpp"
@@ -87,8 +88,7 @@ class BackendClaimer final : public IngressHooks {
     std::optional<LinkInfo> before;  // MTU and flags to restore
     // holdClaims' state (not saved): the hook's retry pause after a failed
     // repair, and its warnings.
-    std::chrono::steady_clock::time_point hookRetryAt{};
-    std::chrono::milliseconds hookBackoff{};
+    RetryBackoff hookRetry;
     RepairLog ipv6Repairs, addressRepairs;
   };
   // The netdev's current name, "" when it is gone. Asks over the open netlink

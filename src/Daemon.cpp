@@ -13,6 +13,7 @@
 #include "src/InstanceLock.hpp"
 #include "src/LinkMulticast.hpp"
 #include "base/Log.hpp"
+#include "base/StateFile.hpp"
 #include "synthetic/SyntheticBackend.hpp"
 #include "tvf/Assert.hpp"
 #include "tvf/ConfigKeys.hpp"
@@ -499,30 +500,13 @@ std::filesystem::path Daemon::stateDir() const {
   return std::filesystem::path(config_.controlSocket).parent_path();
 }
 
-namespace {
-// `text` to `path` by a write to path.tmp and a rename: a reader (or a
-// daemon restarted after SIGKILL) sees the old file or the new one.
-std::error_code writeFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  std::error_code ec;
-  {
-    std::ofstream out(tmp);
-    out << text;
-    out.flush();
-    if (!out) ec = std::make_error_code(std::errc::io_error);
-  }
-  if (!ec) std::filesystem::rename(tmp, path, ec);
-  return ec;
-}
-}  // namespace
-
 void Daemon::saveHolds() {
   for (auto& rt : pairs_) {
     if (!rt->pair || rt->pair->held() == rt->savedHeld) continue;
     const bool held = rt->pair->held();
     const std::string path = holdPath(rt->config->name);
-    if (auto ec = writeFileAtomically(path, nlohmann::json{{"pair", rt->config->name}, {"held", held}}.dump() + "\n"))
-      log_->warn("{}: hold state not saved to {}: {}", rt->config->name, path, ec.message());
+    if (auto st = writeFileAtomically(path, nlohmann::json{{"pair", rt->config->name}, {"held", held}}.dump() + "\n"); !st)
+      log_->warn("{}: hold state not saved: {}", rt->config->name, st.error().describe());
     // Tried once per change: a failure is logged once, not every pass.
     rt->savedHeld = held;
   }
@@ -538,9 +522,8 @@ void Daemon::saveIntents() {
     const std::string text = rt->tap->intentJson().dump() + "\n";
     if (text == rt->savedIntent) continue;
     const std::string path = intentPath(rt->config->name);
-    if (auto ec = writeFileAtomically(path, text))
-      log_->warn("{}: operator choices on {} not saved to {}: {}", rt->config->name, rt->config->name, path,
-                 ec.message());
+    if (auto st = writeFileAtomically(path, text); !st)
+      log_->warn("{}: operator choices on {} not saved: {}", rt->config->name, rt->config->name, st.error().describe());
     rt->savedIntent = text;  // tried once per change
   }
 }
