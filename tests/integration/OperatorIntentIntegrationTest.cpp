@@ -365,7 +365,12 @@ TEST_F(BackendInvariant, AnIngressQdiscInClsactsPlaceOnTvf0IsSaidAsSuch) {
   make();
   ASSERT_TRUE(topo->startTvfd("    tc_hook: clsact\n"));
   attachVf();
-  ASSERT_EQ(topo->inGuest("tc qdisc del dev tvf0 clsact && tc qdisc add dev tvf0 handle ffff: ingress").status, 0);
+  // The daemon is stopped for the swap: its 250 ms check would otherwise put
+  // clsact back between the two commands, and the add would fail (EEXIST).
+  ASSERT_EQ(::kill(topo->tvfdPid(), SIGSTOP), 0);
+  auto swap = topo->inGuest("tc qdisc del dev tvf0 clsact && tc qdisc add dev tvf0 handle ffff: ingress");
+  ASSERT_EQ(::kill(topo->tvfdPid(), SIGCONT), 0);
+  ASSERT_EQ(swap.status, 0) << swap.out;
   EXPECT_TRUE(topo->waitForLog("an ingress qdisc sits where clsact goes on tvf0")) << topo->tvfdLog();
   EXPECT_FALSE(contains(topo->tvfdLog(), "tvf_egress was removed from tvf0 behind tvf's back (tc qdisc del? bpftool?): put back"))
       << topo->tvfdLog();
