@@ -467,15 +467,20 @@ void BackendClaimer::detachIngress(int ifindex, Claim& c) {
   // A tcx program of ours first (see attachIngress), then the clsact filter.
   if (auto st = tcxDetach(ifindex, TcHook::Ingress, kOurPrograms); !st)
     log_->warn("{}", st.error().describe());
+  // Our filter, then the clsact if tvf made it and nothing else sits on it:
+  // a filter an operator put on the backend meanwhile (ingress or egress)
+  // stays, and the qdisc with it.
   LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
-  if (c.createdClsact) {
-    hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
-    if (int r = bpf_tc_hook_destroy(&hook); r < 0 && r != -ENOENT)
-      log_->warn("remove clsact from {}: {}", c.ifname, std::strerror(-r));
-  } else if (c.filterAttached) {
+  if (c.filterAttached || c.createdClsact) {
     LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kFilterHandle, .priority = kFilterPriority);
-    if (int r = bpf_tc_detach(&hook, &opts); r < 0 && r != -ENOENT)
-      log_->warn("detach ingress drop from {}: {}", c.ifname, std::strerror(-r));
+    if (int r = bpf_tc_detach(&hook, &opts); r < 0 && r != -ENOENT && r != -EINVAL)
+      log_->warn("detach {} from {}: {}", c.ingressProgram.empty() ? "tvf's ingress filter" : c.ingressProgram,
+                 c.ifname, std::strerror(-r));
+  }
+  if (c.createdClsact && clsactFilterCount(ifindex) == 0) {
+    hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+    if (int r = bpf_tc_hook_destroy(&hook); r < 0 && r != -ENOENT && r != -EINVAL)
+      log_->warn("remove clsact from {}: {}", c.ifname, std::strerror(-r));
   }
 }
 

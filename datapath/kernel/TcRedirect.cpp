@@ -363,9 +363,9 @@ Status TcRedirect::detach(int ifindex, bool egress, ClsactCleanup cleanup) {
   // ENOENT: no such filter; ENODEV/EINVAL: the device (or its clsact) is gone.
   if (r < 0 && r != -ENOENT && r != -ENODEV && r != -EINVAL)
     return Status::fail(-r, std::string("detach tvf_") + dir + " from " + ifnameOf(ifindex));
+  const bool ours = created || (cleanup == ClsactCleanup::IfCreatedOrEmpty && inherited);
   const bool remove = cleanup == ClsactCleanup::Remove ||
-                      (cleanup != ClsactCleanup::Keep && created) ||
-                      (cleanup == ClsactCleanup::IfCreatedOrEmpty && inherited && clsactFilterCount(ifindex) == 0);
+                      (cleanup != ClsactCleanup::Keep && ours && clsactFilterCount(ifindex) == 0);
   if (remove) {
     hook.attach_point = static_cast<bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
     r = bpf_tc_hook_destroy(&hook);
@@ -374,22 +374,6 @@ Status TcRedirect::detach(int ifindex, bool egress, ClsactCleanup cleanup) {
   }
   log_->debug("{}: tvf_{} detached from {}", pair_, dir, ifnameOf(ifindex));
   return Status::ok();
-}
-
-// Filters on both hooks of `ifindex`'s clsact, by an RTM_GETTFILTER dump
-// per hook (libnl-route's classifier cache). -1 when a dump fails: no
-// clsact, no device, or no netlink socket.
-int TcRedirect::clsactFilterCount(int ifindex) {
-  std::unique_ptr<nl_sock, void (*)(nl_sock*)> sock(nl_socket_alloc(), nl_socket_free);
-  if (!sock || nl_connect(sock.get(), NETLINK_ROUTE) < 0) return -1;
-  int count = 0;
-  for (const std::uint32_t minor : {TC_H_MIN_INGRESS, TC_H_MIN_EGRESS}) {
-    nl_cache* cache = nullptr;
-    if (rtnl_cls_alloc_cache(sock.get(), ifindex, TC_H_MAKE(TC_H_CLSACT, minor), &cache) < 0) return -1;
-    count += nl_cache_nitems(cache);
-    nl_cache_free(cache);
-  }
-  return count;
 }
 
 Status TcRedirect::attachEgress(int tapIfindex) { return attach(tapIfindex, true); }

@@ -133,12 +133,14 @@ struct SlotCounters {
 
 // What detach*() does with the clsact qdisc after removing our filter.
 enum class ClsactCleanup {
-  IfCreated,  // delete it when attach*() of this object created it
-  // ...or when it held an earlier run's filter of ours when this object
-  // attached (that run was killed: the qdisc is its) and no filter at all
-  // is left on it now, ingress or egress. A clsact that was there without
-  // a filter of ours, that holds anyone's filter, or that cannot be
-  // listed, stays.
+  // Delete it when attach*() of this object created it and no filter at
+  // all is left on it, ingress or egress (an operator's filter added
+  // meanwhile keeps it, and with it that filter).
+  IfCreated,
+  // ...or also when it held an earlier run's filter of ours when this
+  // object attached (that run was killed: the qdisc is its) and no filter
+  // is left on it now. A clsact that was there without a filter of ours,
+  // that holds anyone's filter, or that cannot be listed, stays.
   IfCreatedOrEmpty,
   Keep,       // leave it (someone else's filters may sit on it)
   Remove,     // delete it, and with it every filter on the device's clsact
@@ -230,7 +232,6 @@ class TcRedirect {
   TcRedirect(std::string pair, bpf_object* obj);
   Status attach(int ifindex, bool egress);
   Status detach(int ifindex, bool egress, ClsactCleanup cleanup);
-  static int clsactFilterCount(int ifindex);
   Status writeCfg(std::uint32_t word, std::uint32_t value, const char* what);
 
   std::string pair_;

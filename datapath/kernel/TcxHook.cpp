@@ -2,10 +2,14 @@
 
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
+#include <linux/pkt_sched.h>
+#include <netlink/netlink.h>
+#include <netlink/route/classifier.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 namespace tvf {
 namespace {
@@ -88,6 +92,22 @@ Status tcxDetach(int ifindex, TcHook hook, const std::string& name) {
     }
   }
   return Status::ok();
+}
+
+// Filters on both hooks of `ifindex`'s clsact, by an RTM_GETTFILTER dump
+// per hook (libnl-route's classifier cache). -1 when a dump fails: no
+// clsact, no device, or no netlink socket.
+int clsactFilterCount(int ifindex) {
+  std::unique_ptr<nl_sock, void (*)(nl_sock*)> sock(nl_socket_alloc(), nl_socket_free);
+  if (!sock || nl_connect(sock.get(), NETLINK_ROUTE) < 0) return -1;
+  int count = 0;
+  for (const std::uint32_t minor : {TC_H_MIN_INGRESS, TC_H_MIN_EGRESS}) {
+    nl_cache* cache = nullptr;
+    if (rtnl_cls_alloc_cache(sock.get(), ifindex, TC_H_MAKE(TC_H_CLSACT, minor), &cache) < 0) return -1;
+    count += nl_cache_nitems(cache);
+    nl_cache_free(cache);
+  }
+  return count;
 }
 
 }  // namespace tvf

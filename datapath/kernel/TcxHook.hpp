@@ -60,4 +60,11 @@ Status tcxAttach(int ifindex, TcHook hook, int progFd, const std::string& name);
 // missing device, hook or program is success. Errors: EPERM.
 Status tcxDetach(int ifindex, TcHook hook, const std::string& name);
 
+// The filters on both hooks of `ifindex`'s clsact qdisc (anyone's: an
+// operator's, tvf's), by an RTM_GETTFILTER dump per hook (libnl-route's
+// classifier cache). -1 when a dump fails: no clsact, no device, or no
+// netlink socket. Before removing a clsact tvf created: one still holding
+// a filter is someone else's now too.
+int clsactFilterCount(int ifindex);
+
 }  // namespace tvf

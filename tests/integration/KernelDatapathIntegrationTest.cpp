@@ -571,6 +571,23 @@ TEST_F(KernelDatapath, CleanExitAfterAKillAndRestartKeepsAnOperatorsFilterOnTvf0
   EXPECT_FALSE(contains(tc, "tvf_")) << tc;
 }
 
+// An operator's filter put on the clsact tvfd made on tvf0 (tc_hook:
+// clsact): a clean exit took the whole qdisc and that filter with it.
+TEST_F(KernelDatapath, CleanExitKeepsAnOperatorsFilterOnTheClsactTvfMadeOnTvf0) {
+  ASSERT_TRUE(topo->startTvfd(kKernel + "    tc_hook: clsact\n    persist: true\n"));
+  attachVf();
+  ASSERT_TRUE(contains(topo->inGuest("tc qdisc show dev tvf0").out, "clsact"));
+  auto add = topo->inGuest(
+      "tc filter add dev tvf0 ingress protocol all prio 7 u32 match u32 0x01020304 0xffffffff at 0 "
+      "action mirred egress mirror dev lo");
+  ASSERT_EQ(add.status, 0) << add.out;
+  topo->stopTvfd(SIGTERM);
+  EXPECT_TRUE(contains(topo->tvfdLog(), "backends released")) << topo->tvfdLog();
+  const std::string tc = topo->inGuest("tc filter show dev tvf0 ingress").out + topo->guestTcPrograms("tvf0", "egress");
+  EXPECT_TRUE(contains(tc, "u32")) << tc;
+  EXPECT_FALSE(contains(tc, "tvf_")) << tc;
+}
+
 // An empty clsact the operator put on tvf0 before tvfd started is not
 // tvf's to remove: a clean exit leaves it.
 TEST_F(KernelDatapath, CleanExitLeavesAnOperatorsEmptyClsactOnTvf0) {

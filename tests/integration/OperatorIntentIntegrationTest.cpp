@@ -340,6 +340,37 @@ TEST_F(BackendInvariant, ClsactDeletedOnTheClaimedBackendsIsPutBack) {
   EXPECT_TRUE(contains(in.out, " 0% packet loss")) << in.out;
 }
 
+// An operator's filter put on a claimed backend's clsact (which tvf made
+// for its claim) went with the whole qdisc when tvf released the backend:
+// a planned detach, and a clean exit for the synthetic. Our filter goes,
+// theirs and the qdisc stay.
+TEST_F(BackendInvariant, AnOperatorsFilterOnAClaimedBackendSurvivesItsRelease) {
+  ASSERT_NO_FATAL_FAILURE(startActive());
+  // Matches no frame (a destination MAC beginning 01:02:03:04).
+  const std::string filter =
+      " protocol all prio 7 u32 match u32 0x01020304 0xffffffff at 0 action mirred egress mirror dev lo";
+  ASSERT_EQ(topo->inGuest("tc filter add dev vf0 egress" + filter + " && tc filter add dev eth0 ingress" + filter)
+                .status,
+            0);
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  EXPECT_TRUE(guestLacks("tc filter show dev vf0 ingress", "tvf_"));
+  EXPECT_TRUE(contains(topo->inGuest("tc filter show dev vf0 egress").out, "u32"))
+      << topo->inGuest("tc qdisc show dev vf0").out;
+  // The qdisc is the operator's now: emptied, it stays through the next
+  // claim and release, as any clsact tvf found on a backend does.
+  ASSERT_EQ(topo->inGuest("tc filter del dev vf0 egress prio 7").status, 0);
+  ASSERT_EQ(topo->tvfctl("attach tvf0").status, 0);
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  EXPECT_TRUE(contains(topo->inGuest("tc qdisc show dev vf0").out, "clsact"));
+  EXPECT_TRUE(guestLacks("tc filter show dev vf0 ingress", "tvf_"));
+  topo->stopTvfd(SIGTERM);
+  EXPECT_TRUE(contains(topo->tvfdLog(), "backends released")) << topo->tvfdLog();
+  const std::string eth0 = topo->inGuest("tc filter show dev eth0 ingress").out;
+  EXPECT_TRUE(contains(eth0, "u32")) << eth0;
+  EXPECT_FALSE(contains(eth0, "tvf_")) << eth0;
+}
+
 // The kernel datapath's egress program taken off tvf0 (clsact deleted, or
 // detached from tcx): tvf0's frames went to the TAP, which only discards.
 TEST_F(BackendInvariant, Tvf0EgressProgramRemovedIsPutBack) {
