@@ -1,4 +1,5 @@
 #include "src/PacketAnnouncer.hpp"
+#include "src/MulticastMembership.hpp"
 
 #include <linux/if_addr.h>
 #include <linux/if_packet.h>
@@ -72,6 +73,23 @@ std::vector<LinkInfo> upperDevices(NetlinkRequester& nl, int ifindex) {
   return out;
 }
 
+std::string addMembershipReports(std::vector<std::vector<std::uint8_t>>& frames, int ifindex, const MacAddress& mac,
+                                 const TapAddresses& addrs) {
+  const MulticastMembership groups = readMulticastMembership(ifindex);
+  if (groups.v4.empty() && groups.v6.empty()) return "";
+  const Ipv4 src4 = addrs.v4.empty() ? Ipv4{} : addrs.v4.front();
+  Ipv6 src6{};  // :: until a link-local address has passed DAD
+  for (const auto& ip : addrs.v6) {
+    if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) {
+      src6 = ip;
+      break;
+    }
+  }
+  for (auto& f : igmpReports(mac, src4, groups.v4, groups.igmpVersion)) frames.push_back(std::move(f));
+  for (auto& f : mldv2Reports(mac, src6, groups.v6)) frames.push_back(std::move(f));
+  return fmt::format(", {} IPv4 + {} IPv6 multicast group(s)", groups.v4.size(), groups.v6.size());
+}
+
 PacketAnnouncer::PacketAnnouncer(NetlinkRequester& nl, HookRunner& hooks, EventBus& bus, PairConfigPtr cfg,
                                  int tapIndex, MacAddress mac)
     : nl_(nl), hooks_(hooks), cfg_(std::move(cfg)), tapIndex_(tapIndex), mac_(mac), log_(moduleLogger("announce")) {
@@ -106,6 +124,7 @@ void PacketAnnouncer::announce(PathKind path, int ifindex, unsigned count) {
   for (const auto& ip : addrs->v4) frames.push_back(gratuitousArp(mac_, ip));
   const bool router = forwardsIpv6(cfg_->name);
   for (const auto& ip : addrs->v6) frames.push_back(unsolicitedNa(mac_, ip, router));
+  const std::string groupsLog = addMembershipReports(frames, tapIndex_, mac_, *addrs);
   // Devices stacked on the TAP (macvlan, VLAN, ...) have MACs of their own
   // behind the same port: each is announced with its MAC and addresses.
   std::string uppersLog;
@@ -115,8 +134,8 @@ void PacketAnnouncer::announce(PathKind path, int ifindex, unsigned count) {
     const bool upRouter = forwardsIpv6(up.ifname);
     for (const auto& ip : own->v4) frames.push_back(gratuitousArp(up.mac, ip));
     for (const auto& ip : own->v6) frames.push_back(unsolicitedNa(up.mac, ip, upRouter));
-    uppersLog += fmt::format("; upper {} ({}): {} IPv4 + {} IPv6", up.ifname, up.mac.toString(), own->v4.size(),
-                             own->v6.size());
+    uppersLog += fmt::format("; upper {} ({}): {} IPv4 + {} IPv6{}", up.ifname, up.mac.toString(), own->v4.size(),
+                             own->v6.size(), addMembershipReports(frames, up.ifindex, up.mac, *own));
   }
   unsigned failures = 0;
   for (unsigned i = 0; i < count; ++i) {
@@ -128,9 +147,9 @@ void PacketAnnouncer::announce(PathKind path, int ifindex, unsigned count) {
         ++sent_;
     }
   }
-  log_->info("{}: announced {} IPv4 + {} IPv6 address(es){}{} x{} on {} (ifindex {}){}", cfg_->name,
-             addrs->v4.size(), addrs->v6.size(), router ? " (IPv6 router)" : "", uppersLog, count, pathName(path),
-             ifindex, failures ? fmt::format(", {} send failures", failures) : "");
+  log_->info("{}: announced {} IPv4 + {} IPv6 address(es){}{}{} x{} on {} (ifindex {}){}", cfg_->name,
+             addrs->v4.size(), addrs->v6.size(), router ? " (IPv6 router)" : "", groupsLog, uppersLog, count,
+             pathName(path), ifindex, failures ? fmt::format(", {} send failures", failures) : "");
 }
 
 void PacketAnnouncer::runSwitchHook(const std::string& pair, PathKind path, const std::string& ifname) {

@@ -1,7 +1,8 @@
 // Announces a pair's path over a raw packet socket on the chosen backend:
 // gratuitous ARPs for the TAP's IPv4 addresses and unsolicited NAs for its
-// IPv6 ones (and the same for each device stacked on the TAP, with its own
-// MAC), so the host's switch learns every MAC's new port at once. Also
+// IPv6 ones, and membership reports for the multicast groups it has joined
+// (and the same for each device stacked on the TAP, with its own MAC), so
+// the host's switch learns every MAC's and every group's new port at once. Also
 // starts the on_switch hook through HookRunner. It subscribes to its pair's
 // announceRequested and datapathSwitched on the EventBus.
 //
@@ -37,6 +38,13 @@ bool forwardsIpv6(const std::string& ifname);
 // macsec whose IFLA_LINK is it, and those stacked on them), from a link dump.
 // An empty list when the dump fails.
 std::vector<LinkInfo> upperDevices(NetlinkRequester& nl, int ifindex);
+
+// Appends the membership reports for the multicast groups `ifindex` has
+// joined (src/MulticastMembership) to `frames`, from `mac` and the device's
+// addresses; returns the log's ", G IPv4 + H IPv6 multicast group(s)", or
+// "" when it has joined none.
+std::string addMembershipReports(std::vector<std::vector<std::uint8_t>>& frames, int ifindex, const MacAddress& mac,
+                                 const TapAddresses& addrs);
 
 class PacketAnnouncer final {
  public:

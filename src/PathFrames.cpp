@@ -1,6 +1,7 @@
 #include "src/PathFrames.hpp"
 #include "base/InternetChecksum.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace tvf {
@@ -18,7 +19,103 @@ void ethernet(std::vector<std::uint8_t>& f, const std::array<std::uint8_t, 6>& d
   put16(f, 12, type);
 }
 
+void ipv4Header(std::uint8_t* ip, std::size_t totalLen, const Ipv4& src, const Ipv4& dst) {
+  ip[0] = 0x46;  // version 4, 24 bytes: the Router Alert option
+  ip[1] = 0xc0;  // internetwork control, as the kernel's IGMP
+  ip[2] = static_cast<std::uint8_t>(totalLen >> 8);
+  ip[3] = static_cast<std::uint8_t>(totalLen & 0xff);
+  ip[6] = 0x40;  // don't fragment
+  ip[8] = 1;     // TTL
+  ip[9] = 2;     // IGMP
+  std::memcpy(ip + 12, src.data(), 4);
+  std::memcpy(ip + 16, dst.data(), 4);
+  ip[20] = 0x94;  // Router Alert (RFC 2113), value 0
+  ip[21] = 4;
+  const std::uint16_t csum = checksumOf(onesSum(ip, 24));
+  ip[10] = static_cast<std::uint8_t>(csum >> 8);
+  ip[11] = static_cast<std::uint8_t>(csum & 0xff);
+}
+
+void setChecksum(std::uint8_t* at, std::uint16_t csum) {
+  at[0] = static_cast<std::uint8_t>(csum >> 8);
+  at[1] = static_cast<std::uint8_t>(csum & 0xff);
+}
+
 }  // namespace
+
+std::vector<std::vector<std::uint8_t>> igmpReports(const MacAddress& mac, const Ipv4& src,
+                                                   const std::vector<Ipv4>& groups, int igmpVersion) {
+  std::vector<std::vector<std::uint8_t>> out;
+  if (igmpVersion < 3) {
+    for (const Ipv4& g : groups) {
+      std::vector<std::uint8_t> f(14 + 24 + 8, 0);
+      ethernet(f, {0x01, 0x00, 0x5e, static_cast<std::uint8_t>(g[1] & 0x7f), g[2], g[3]}, mac, 0x0800);
+      ipv4Header(&f[14], 24 + 8, src, g);
+      std::uint8_t* igmp = &f[38];
+      igmp[0] = igmpVersion == 1 ? 0x12 : 0x16;  // IGMPv1 / IGMPv2 membership report
+      std::memcpy(igmp + 4, g.data(), 4);
+      setChecksum(igmp + 2, checksumOf(onesSum(igmp, 8)));
+      out.push_back(std::move(f));
+    }
+    return out;
+  }
+  constexpr std::size_t kPerFrame = 180;  // 24 + 8 + 180 * 8 = 1472 bytes of IP
+  for (std::size_t first = 0; first < groups.size(); first += kPerFrame) {
+    const std::size_t n = std::min(kPerFrame, groups.size() - first);
+    const std::size_t igmpLen = 8 + 8 * n;
+    std::vector<std::uint8_t> f(14 + 24 + igmpLen, 0);
+    ethernet(f, {0x01, 0x00, 0x5e, 0x00, 0x00, 0x16}, mac, 0x0800);
+    ipv4Header(&f[14], 24 + igmpLen, src, Ipv4{224, 0, 0, 22});
+    std::uint8_t* igmp = &f[38];
+    igmp[0] = 0x22;  // IGMPv3 membership report
+    put16(f, 38 + 6, static_cast<std::uint16_t>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint8_t* rec = igmp + 8 + 8 * i;
+      rec[0] = 2;  // MODE_IS_EXCLUDE, no sources: every source
+      std::memcpy(rec + 4, groups[first + i].data(), 4);
+    }
+    setChecksum(igmp + 2, checksumOf(onesSum(igmp, igmpLen)));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::vector<std::vector<std::uint8_t>> mldv2Reports(const MacAddress& mac, const Ipv6& src,
+                                                    const std::vector<Ipv6>& groups) {
+  std::vector<std::vector<std::uint8_t>> out;
+  const Ipv6 allMldv2Routers = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16};
+  constexpr std::size_t kPerFrame = 70;  // 40 + 8 + 8 + 70 * 20 = 1456 bytes
+  for (std::size_t first = 0; first < groups.size(); first += kPerFrame) {
+    const std::size_t n = std::min(kPerFrame, groups.size() - first);
+    const std::size_t icmpLen = 8 + 20 * n;
+    std::vector<std::uint8_t> f(14 + 40 + 8 + icmpLen, 0);
+    ethernet(f, {0x33, 0x33, 0, 0, 0, 0x16}, mac, 0x86dd);
+    std::uint8_t* ip6 = &f[14];
+    ip6[0] = 0x60;
+    put16(f, 14 + 4, static_cast<std::uint16_t>(8 + icmpLen));
+    ip6[6] = 0;  // hop-by-hop options first
+    ip6[7] = 1;  // hop limit
+    std::memcpy(ip6 + 8, src.data(), 16);
+    std::memcpy(ip6 + 24, allMldv2Routers.data(), 16);
+    std::uint8_t* hbh = &f[54];
+    hbh[0] = 58;  // then ICMPv6
+    hbh[1] = 0;   // 8 bytes
+    hbh[2] = 5;   // Router Alert (RFC 2711), value 0: MLD
+    hbh[3] = 2;
+    hbh[6] = 1;  // PadN, 0 bytes of padding data
+    std::uint8_t* icmp = &f[62];
+    icmp[0] = 143;  // MLDv2 report
+    put16(f, 62 + 6, static_cast<std::uint16_t>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      std::uint8_t* rec = icmp + 8 + 20 * i;
+      rec[0] = 2;  // MODE_IS_EXCLUDE, no sources
+      std::memcpy(rec + 4, groups[first + i].data(), 16);
+    }
+    setChecksum(icmp + 2, icmpv6Checksum(src, allMldv2Routers, icmp, icmpLen));
+    out.push_back(std::move(f));
+  }
+  return out;
+}
 
 std::vector<std::uint8_t> gratuitousArp(const MacAddress& mac, const Ipv4& ip) {
   std::vector<std::uint8_t> f(60, 0);  // padded to the Ethernet minimum

@@ -214,6 +214,34 @@ TEST_F(Transparency, SwitchIsAnnouncedToTheBridgeAndTheHookRuns) {
   ::unlink((hook + ".out").c_str());
 }
 
+// A snooping switch learns a group's port from membership reports only:
+// the switch's announcement carried gratuitous ARPs and NAs but none, so
+// the bridge knew tvf0's groups on the synthetic's port alone until its
+// next query (125 s). Now IGMP and MLD reports go with them.
+TEST_F(Transparency, SwitchAnnouncesTvf0sMulticastGroupsToTheBridge) {
+  make();
+  ASSERT_TRUE(topo->startTvfd());
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  // The kernel's own unsolicited reports (two per join) end within 10 ms,
+  // long before the VF's attach: only tvf's announcement reaches hvf0.
+  ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv4.conf.tvf0.igmpv3_unsolicited_report_interval=10 "
+                          "net.ipv6.conf.tvf0.mldv2_unsolicited_report_interval=10 && "
+                          "ip addr add 239.1.2.4/32 dev tvf0 autojoin && "
+                          "ip -6 addr add ff0e::4:5/128 dev tvf0 autojoin")
+                .status,
+            0);
+  auto mdb = [&] { return topo->inHost("bridge mdb show").out; };
+  ASSERT_TRUE(Topology::waitFor(
+      [&] { return contains(mdb(), "port hsyn grp 239.1.2.4") && contains(mdb(), "port hsyn grp ff0e::4:5"); }, 10s))
+      << mdb();
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_TRUE(Topology::waitFor(
+      [&] { return contains(mdb(), "port hvf0 grp 239.1.2.4") && contains(mdb(), "port hvf0 grp ff0e::4:5"); }, 5s))
+      << mdb();
+  EXPECT_TRUE(topo->waitForLog("multicast group(s)")) << topo->tvfdLog();
+}
+
 TEST_F(Transparency, NonTransparentModeLeavesTheVfToTheOs) {
   make();
   ASSERT_TRUE(topo->startTvfd("    transparent: false\n"));

@@ -1,0 +1,84 @@
+#include "src/MulticastMembership.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace tvf {
+namespace {
+
+std::string slurp(const char* path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+bool reportedV6(const Ipv6& g) {
+  const bool allNodes = g[0] == 0xff && g[1] == 0x02 && g[15] == 1 &&
+                        std::all_of(g.begin() + 2, g.begin() + 15, [](std::uint8_t b) { return b == 0; });
+  return g[0] == 0xff && (g[1] & 0x0f) >= 2 && !allNodes;
+}
+
+}  // namespace
+
+MulticastMembership parseMulticastMembership(const std::string& igmp, const std::string& igmp6, int ifindex) {
+  MulticastMembership out;
+  std::istringstream v4(igmp);
+  bool ours = false;
+  for (std::string line; std::getline(v4, line);) {
+    if (line.empty()) continue;
+    if (line[0] != '\t' && line[0] != ' ') {  // a device line, or the header
+      std::istringstream dev(line);
+      int idx = 0;
+      std::string name, colon, version;
+      unsigned count = 0;
+      ours = static_cast<bool>(dev >> idx >> name >> colon >> count >> version) && idx == ifindex;
+      if (ours && version.size() == 2 && version[0] == 'V' && version[1] >= '1' && version[1] <= '3')
+        out.igmpVersion = version[1] - '0';
+      continue;
+    }
+    if (!ours) continue;
+    std::istringstream grp(line);
+    std::string hex;
+    if (!(grp >> hex) || hex.size() != 8) continue;
+    std::uint32_t raw = 0;
+    try {
+      raw = static_cast<std::uint32_t>(std::stoul(hex, nullptr, 16));
+    } catch (const std::exception&) {
+      continue;
+    }
+    Ipv4 g;
+    std::memcpy(g.data(), &raw, 4);  // the kernel printed the big-endian word as a host integer
+    if (g[0] < 224 || g[0] > 239) continue;
+    if (g == Ipv4{224, 0, 0, 1}) continue;
+    out.v4.push_back(g);
+  }
+  std::istringstream v6(igmp6);
+  for (std::string line; std::getline(v6, line);) {
+    std::istringstream l(line);
+    int idx = 0;
+    std::string name, hex;
+    if (!(l >> idx >> name >> hex) || idx != ifindex || hex.size() != 32) continue;
+    Ipv6 g;
+    bool ok = true;
+    for (std::size_t i = 0; i < 16 && ok; ++i) {
+      try {
+        std::size_t used = 0;
+        g[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(2 * i, 2), &used, 16));
+        ok = used == 2;
+      } catch (const std::exception&) {
+        ok = false;
+      }
+    }
+    if (ok && reportedV6(g)) out.v6.push_back(g);
+  }
+  return out;
+}
+
+MulticastMembership readMulticastMembership(int ifindex) {
+  return parseMulticastMembership(slurp("/proc/net/igmp"), slurp("/proc/net/igmp6"), ifindex);
+}
+
+}  // namespace tvf
