@@ -1,6 +1,7 @@
 #include "failover/Pair.hpp"
 
 #include <algorithm>
+#include <numeric>
 
 #include "base/Log.hpp"
 
@@ -699,6 +700,19 @@ void Pair::reconfigure(PairConfigPtr next) {
   config_ = std::move(next);
 }
 
+void Pair::restoreTimeline(SwitchTimeline saved) {
+  owner_.check();
+  timeline_ = std::move(saved);
+  const auto& counts = timeline_.countsByReason();
+  switches_ = std::accumulate(counts.begin(), counts.end(), std::uint64_t{0});
+}
+
+void Pair::restoreCounterBase(const PathCounters& synthetic, const PathCounters& vf) {
+  owner_.check();
+  syntheticBase_ = synthetic;
+  vfBase_ = vf;
+}
+
 PairStatus Pair::status() const {
   owner_.check();
   PairStatus s;
@@ -715,8 +729,10 @@ PairStatus Pair::status() const {
   s.caps = appliedCaps_;
   s.mtu = tap_.mtu;
   s.datapath = deps_.datapath.describe();
-  s.syntheticCounters = deps_.datapath.liveCounters(PathKind::Synthetic);
-  s.vfCounters = vfAccumulator_.total(
+  s.syntheticCounters = syntheticBase_;
+  s.syntheticCounters += deps_.datapath.liveCounters(PathKind::Synthetic);
+  s.vfCounters = vfBase_;
+  s.vfCounters += vfAccumulator_.total(
       deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});
   s.switches = switches_;
   s.held = held_;

@@ -112,7 +112,13 @@ class Pair {
   // The last SwitchTimeline::kCapacity switches, with reasons and durations.
   const SwitchTimeline& timeline() const { return timeline_; }
   // Restores a saved timeline (persist: true, after a daemon restart).
-  void restoreTimeline(SwitchTimeline saved) { timeline_ = std::move(saved); }
+  // The switch count continues from the saved timeline's (every switch it
+  // ever recorded, evicted or not).
+  void restoreTimeline(SwitchTimeline saved);
+  // Totals of earlier runs, added to the datapath's own in status(): a
+  // clean exit takes the kernel datapath's maps (and with them its
+  // counters), a restart the user datapath's workers.
+  void restoreCounterBase(const PathCounters& synthetic, const PathCounters& vf);
   // SIGHUP: the new snapshot, in which only the keys the key table marks
   // live may differ (tvf/ConfigKeys.hpp reloadPair makes it).
   void reconfigure(PairConfigPtr next);
@@ -198,6 +204,8 @@ class Pair {
   PathCounters retiredCounters_;
 
   CounterAccumulator vfAccumulator_;
+  PathCounters syntheticBase_;  // earlier runs' totals (restoreCounterBase)
+  PathCounters vfBase_;
   std::uint64_t switches_ = 0;
   std::uint64_t attachFailures_ = 0;
   unsigned transientFailures_ = 0;  // attach failures in a row for want of a resource (retried)

@@ -5,14 +5,26 @@
 #include <fmt/format.h>
 
 namespace tvf {
-namespace {
-
 nlohmann::json countersJson(const PathCounters& c) {
   return {{"rx_packets", c.rxPackets}, {"rx_bytes", c.rxBytes},     {"tx_packets", c.txPackets},
           {"tx_bytes", c.txBytes},     {"rx_dropped", c.rxDropped}, {"tx_dropped", c.txDropped}};
 }
 
-}  // namespace
+PathCounters countersFromJson(const nlohmann::json& j) {
+  PathCounters c;
+  if (!j.is_object()) return c;
+  auto get = [&](const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : std::uint64_t{0};
+  };
+  c.rxPackets = get("rx_packets");
+  c.rxBytes = get("rx_bytes");
+  c.txPackets = get("tx_packets");
+  c.txBytes = get("tx_bytes");
+  c.rxDropped = get("rx_dropped");
+  c.txDropped = get("tx_dropped");
+  return c;
+}
 
 std::string prometheusLabel(const std::string& v) {
   std::string out;

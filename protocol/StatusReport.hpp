@@ -33,6 +33,11 @@ struct DaemonStats {
 // A Prometheus label value: backslash, quote and newline escaped.
 std::string prometheusLabel(const std::string& v);
 
+// One path's counters as the status has them ({"rx_packets",...}), and
+// back (a missing or non-numeric field reads 0).
+nlohmann::json countersJson(const PathCounters& c);
+PathCounters countersFromJson(const nlohmann::json& j);
+
 nlohmann::json pairStatusJson(const PairStatus& s);
 nlohmann::json statusJson(const std::vector<PairStatus>& pairs, const DaemonStats& stats);
 std::string metricsText(const std::vector<PairStatus>& pairs, const DaemonStats& stats);

@@ -202,6 +202,19 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
     }
   }
   if (cfg.persist) {
+    if (std::ifstream in(countersPath(cfg.name)); in) {
+      auto j = nlohmann::json::parse(in, nullptr, false);
+      if (j.is_object()) {
+        rt->pair->restoreCounterBase(countersFromJson(j.value("synthetic", nlohmann::json{})),
+                                     countersFromJson(j.value("vf", nlohmann::json{})));
+        rt->countersRestored = true;
+      } else {
+        log_->warn("{}: ignoring unreadable counters {}; they start from 0 and it is not rewritten", cfg.name,
+                   countersPath(cfg.name));
+      }
+    } else {
+      rt->countersRestored = true;  // none yet
+    }
     if (auto saved = loadTimeline(timelinePath(cfg.name))) {
       rt->savedSeq = saved->lastSeq();
       rt->pair->restoreTimeline(std::move(saved).value());
@@ -222,6 +235,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
 void Daemon::tearDown() {
   saveTimelines();
   saveIntents();
+  saveCounters(true);
   metricsHttp_.reset();
   control_.reset();
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
@@ -512,6 +526,25 @@ void Daemon::saveHolds() {
   }
 }
 
+std::string Daemon::countersPath(const std::string& pair) const {
+  return (stateDir() / ("counters-" + pair + ".json")).string();
+}
+
+void Daemon::saveCounters(bool atExit) {
+  for (auto& rt : pairs_) {
+    if (!rt->pair || !rt->config->persist || !rt->countersRestored) continue;
+    const PairStatus s = rt->pair->status();
+    if (!atExit && s.datapath.mode == "kernel") continue;
+    std::string text =
+        nlohmann::json{{"synthetic", countersJson(s.syntheticCounters)}, {"vf", countersJson(s.vfCounters)}}.dump() +
+        "\n";
+    if (text == rt->savedCounters) continue;
+    if (auto st = writeFileAtomically(countersPath(rt->config->name), text); !st)
+      log_->warn("{}: counters not saved: {}", rt->config->name, st.error().describe());
+    rt->savedCounters = std::move(text);  // tried once per change
+  }
+}
+
 std::string Daemon::intentPath(const std::string& pair) const {
   return (stateDir() / ("intent-" + pair + ".json")).string();
 }
@@ -566,6 +599,7 @@ void Daemon::loop() {
       pollMulticast();
       publishMetrics();  // the same 250 ms cadence
       saveTimelines();
+      saveCounters(false);
     }
     hooks_.reap();
   }

@@ -57,6 +57,9 @@ class Daemon final : public CommandTarget {
     std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
     bool savedHeld = false;      // the hold as on file (hold-PAIR.json)
     std::string savedIntent;     // the TAP's operator choices as on file (intent-PAIR.json)
+    // counters-PAIR.json was read (or absent): only then may it be written.
+    bool countersRestored = false;
+    std::string savedCounters;   // the counters as on file
   };
 
   Status setUp();
@@ -84,6 +87,14 @@ class Daemon final : public CommandTarget {
   // intent-PAIR.json: the operator's choices on a persistent tvf0 (TapDevice::intentJson).
   std::string intentPath(const std::string& pair) const;
   void saveIntents();
+  // counters-PAIR.json (persist: true): the per-path counters as the status
+  // shows them, so that they never go backwards across a restart. Written
+  // at exit (`atExit`), and on the 250 ms tick for pairs whose counters die
+  // with the daemon (the user datapath's workers); the kernel datapath's
+  // maps outlive a kill -9 and are adopted, so their totals go on file only
+  // when a clean exit removes them (a periodic copy would count them twice).
+  std::string countersPath(const std::string& pair) const;
+  void saveCounters(bool atExit);
   void saveHolds();
   // The synthetic's identity across RTM_DELLINK/RTM_NEWLINK: a pair whose
   // synthetic left takes the link that matches its synthetic spec again.

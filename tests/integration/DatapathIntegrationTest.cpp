@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <thread>
 
 #include "Topology.hpp"
@@ -98,6 +99,54 @@ TEST_F(Datapath, ReplugUnderANewNameAttachesAfterTheWait) {
   EXPECT_GE(after["counters"]["vf"]["tx_packets"].get<std::uint64_t>(),
             before["counters"]["vf"]["tx_packets"].get<std::uint64_t>() + 20);
   EXPECT_EQ(after["switches"], 3);  // to vf0, back, to vfnew
+}
+
+// The per-path counters and the switch count started from 0 after a
+// restart (a clean exit takes the kernel datapath's maps, a restart the
+// user datapath's workers) while `tvfctl events` went on numbering: they
+// continue now, through a SIGTERM and through a kill -9.
+TEST_F(Datapath, CountersAndSwitchesGoOnAcrossRestarts) {
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  attachVf();
+  auto ping = topo->inGuest("ping -c 20 -i 0.02 -W 1 198.18.0.1");
+  ASSERT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
+  auto field = [](const nlohmann::json& s, const char* path, const char* name) {
+    return s["counters"][path][name].get<std::uint64_t>();
+  };
+  for (const int signal : {SIGTERM, SIGKILL}) {
+    // Past the 250 ms tick that files the user datapath's counters.
+    ASSERT_TRUE(Topology::waitFor([&] { return topo->status()["counters"]["vf"]["tx_packets"] >= 20; }, 5s));
+    const auto before = topo->status();
+    // The user datapath's counters are on file (250 ms tick) before the
+    // kill; the kernel's live on in its maps.
+    if (signal == SIGKILL && datapathMode() == "user") {
+      ASSERT_TRUE(Topology::waitFor([&] {
+        std::ifstream in(topo->dir() + "/counters-tvf0.json");
+        auto j = nlohmann::json::parse(in, nullptr, false);
+        if (!j.is_object()) return false;
+        for (const char* path : {"synthetic", "vf"})
+          for (const char* name : {"tx_packets", "rx_packets"})
+            if (!(j[path][name] >= field(before, path, name))) return false;
+        return true;
+      }, 5s));
+    }
+    topo->stopTvfd(signal);
+    ASSERT_TRUE(topo->restartTvfd());
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    const auto after = topo->status();
+    EXPECT_GE(after["switches"].get<std::uint64_t>(), before["switches"].get<std::uint64_t>()) << signal;
+    // As many as `tvfctl events` has numbered (the timeline is on file).
+    auto events = nlohmann::json::parse(topo->tvfctl("events tvf0 --json").out, nullptr, false);
+    ASSERT_TRUE(events.is_array() && !events.empty()) << events;
+    EXPECT_EQ(after["switches"], events.back()["seq"]) << events;
+    for (const char* path : {"synthetic", "vf"}) {
+      for (const char* name : {"tx_packets", "tx_bytes", "rx_packets", "rx_bytes"}) {
+        EXPECT_GE(field(after, path, name), field(before, path, name))
+            << path << " " << name << " went backwards across signal " << signal << ": " << before["counters"]
+            << " -> " << after["counters"];
+      }
+    }
+  }
 }
 
 TEST_F(Datapath, BackendsGetNoIpv6AndNeverAnswerThemselves) {
