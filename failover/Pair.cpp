@@ -85,6 +85,11 @@ void Pair::startHeld() {
   log_->info("{}: held by a planned detach made before the restart; tvfctl attach ends it", config_->name);
 }
 
+void Pair::resumeAfterRestart(std::set<int> claimedBefore) {
+  owner_.check();
+  claimedBefore_.merge(claimedBefore);
+}
+
 void Pair::onSyntheticRemoved() {
   owner_.check();
   if (syntheticGone_) return;
@@ -381,8 +386,14 @@ void Pair::execute(PairAction action) {
     case PairAction::StartAttachWait: {
       const auto now = deps_.clock.now();
       const auto since = (vf_ ? candidates_.since(vf_->ifindex) : std::nullopt).value_or(now);
-      const auto at = std::max(now, since + config_->attachWait);
+      const bool resumed = vf_ && claimedBefore_.count(vf_->ifindex) != 0;
+      claimedBefore_.clear();
+      const auto at = resumed ? now : std::max(now, since + config_->attachWait);
       deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
+      if (resumed) {
+        log_->info("{}: VF {} was this pair's before the restart; attaching it now", config_->name, vf_->ifname);
+        break;
+      }
       log_->info("{}: VF {} found; attaching in {} ms", config_->name, vf_ ? vf_->ifname : "?",
                  std::chrono::duration_cast<std::chrono::milliseconds>(at - now).count());
       break;

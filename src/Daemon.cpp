@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -190,6 +191,11 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
       [self](std::uint64_t generation) { self->pair->onPathProven(generation); });
   rt->pair = std::make_unique<Pair>(rt->config,
                                     PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_, rt->probe.get()});
+  // What the previous run had claimed (its records, not yet re-claimed): its
+  // VF is taken back without attach_wait.
+  std::set<int> claimedBefore;
+  for (const auto& [ifindex, program] : links_->claimer().inheritedHooks()) claimedBefore.insert(ifindex);
+  rt->pair->resumeAfterRestart(std::move(claimedBefore));
   // A planned detach survives a restart: the hold is back before the pair
   // can take a VF (link events wait in early_ until every pair is set up).
   if (std::ifstream in(holdPath(cfg.name)); in) {
@@ -207,6 +213,8 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
       if (j.is_object()) {
         rt->pair->restoreCounterBase(countersFromJson(j.value("synthetic", nlohmann::json{})),
                                      countersFromJson(j.value("vf", nlohmann::json{})));
+        if (const auto vf = j.find("vf_ifindex"); vf != j.end() && vf->is_number_integer())
+          rt->pair->resumeAfterRestart({vf->get<int>()});
         rt->countersRestored = true;
       } else {
         log_->warn("{}: ignoring unreadable counters {}; they start from 0 and it is not rewritten", cfg.name,
@@ -535,9 +543,11 @@ void Daemon::saveCounters(bool atExit) {
     if (!rt->pair || !rt->config->persist || !rt->countersRestored) continue;
     const PairStatus s = rt->pair->status();
     if (!atExit && s.datapath.mode == "kernel") continue;
-    std::string text =
-        nlohmann::json{{"synthetic", countersJson(s.syntheticCounters)}, {"vf", countersJson(s.vfCounters)}}.dump() +
-        "\n";
+    nlohmann::json j{{"synthetic", countersJson(s.syntheticCounters)}, {"vf", countersJson(s.vfCounters)}};
+    // The VF the pair holds: a restart takes it back without attach_wait
+    // (a clean exit released it; its claim record is gone).
+    if (s.vf && s.vf->ifindex > 0) j["vf_ifindex"] = s.vf->ifindex;
+    std::string text = j.dump() + "\n";
     if (text == rt->savedCounters) continue;
     if (auto st = writeFileAtomically(countersPath(rt->config->name), text); !st)
       log_->warn("{}: counters not saved: {}", rt->config->name, st.error().describe());

@@ -149,6 +149,35 @@ TEST_F(Datapath, CountersAndSwitchesGoOnAcrossRestarts) {
   }
 }
 
+// A restarted tvfd found the VF its previous run had claimed and waited
+// attach_wait for it (2 s by default) with TX on the synthetic, as for a
+// new VF. It takes it back at once now; a new VF still waits.
+TEST_F(Datapath, ARestartTakesItsVfBackWithoutAttachWait) {
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n    attach_wait_ms: 1500\n"));
+  attachVf();
+  auto waits = [&] {
+    const std::string log = topo->tvfdLog();
+    std::size_t n = 0;
+    for (auto at = log.find("found; attaching in"); at != std::string::npos; at = log.find("found; attaching in", at + 1))
+      ++n;
+    return n;
+  };
+  ASSERT_EQ(waits(), 1u) << topo->tvfdLog();
+  for (const int signal : {SIGTERM, SIGKILL}) {
+    topo->stopTvfd(signal);
+    ASSERT_TRUE(topo->restartTvfd());
+    ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
+    EXPECT_TRUE(topo->waitForLog("VF vf0 was this pair's before the restart; attaching it now")) << topo->tvfdLog();
+    EXPECT_EQ(waits(), 1u) << signal << "\n" << topo->tvfdLog();
+  }
+  // A VF plugged later is new: it waits.
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  topo->addVf("vf1");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_EQ(waits(), 2u) << topo->tvfdLog();
+}
+
 TEST_F(Datapath, BackendsGetNoIpv6AndNeverAnswerThemselves) {
   ASSERT_TRUE(topo->startTvfd());
   attachVf();

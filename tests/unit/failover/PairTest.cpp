@@ -205,6 +205,30 @@ TEST_F(PairTest, VfAttachesOnlyAfterAttachWait) {
                       {PairState::Attaching, PairState::Active}}));
 }
 
+TEST_F(PairTest, TheVfOfThePreviousRunAttachesWithoutAttachWaitOnce) {
+  pair->resumeAfterRestart({kVf});
+  plug(kVf, "vf0");
+  elapse(1ms);  // the next tick
+  EXPECT_EQ(pair->state(), PairState::Active);
+  EXPECT_TRUE(kernel.links[kVf].claimed);
+  // Once: the same VF plugged again later is settled like any other.
+  unplug(kVf);
+  finishRetire();
+  ASSERT_EQ(pair->state(), PairState::NoVf);
+  plug(kVf, "vf0");
+  elapse(1ms);
+  EXPECT_EQ(pair->state(), PairState::Waiting);
+}
+
+TEST_F(PairTest, AnotherVfThanThePreviousRunsStillWaits) {
+  pair->resumeAfterRestart({kVf + 1});
+  plug(kVf, "vf0");
+  elapse(1ms);
+  EXPECT_EQ(pair->state(), PairState::Waiting);
+  elapse(1999ms);
+  EXPECT_EQ(pair->state(), PairState::Active);
+}
+
 TEST_F(PairTest, AttachOrderIsUpThenPortThenSwitch) {
   plug(kVf, "vf0");
   elapse(2000ms);
