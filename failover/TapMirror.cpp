@@ -88,8 +88,13 @@ TapMirror::Outcome TapMirror::forward(const LinkInfo& before, const LinkInfo& no
   return out;
 }
 
-TapMirror::Kept TapMirror::keep(const LinkInfo& tap, const LinkInfo& backend) {
+TapMirror::Kept TapMirror::keep(const LinkInfo& tap, const LinkInfo& event) {
   Kept out;
+  // The event may be older than tvf's own write (one queued before the
+  // pair started, when the synthetic still had its own flags): the link as
+  // it is now says whether anything changed behind tvf's back.
+  LinkInfo backend = event;
+  if (auto now = links_.currentLink(event.ifindex)) backend = *now;
   bool gone = false;  // the backend unregisters: its removal event follows, nothing to put back
   auto fix = [&](const std::string& what, bool differs, const std::string& from, const std::string& to,
                  auto apply) {

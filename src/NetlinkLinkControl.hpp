@@ -27,6 +27,7 @@ class NetlinkLinkControl final : public LinkControl {
   Status setMulticast(int ifindex, const std::vector<MacAddress>& groups) override;
   Status claimBackend(int ifindex) override;
   Status releaseBackend(int ifindex) override;
+  Result<LinkInfo> currentLink(int ifindex) override { return nl_.getLink(ifindex); }
 
   BackendClaimer& claimer() { return claimer_; }
   // The netdev `ifindex` left the namespace: what tvf knew of it (its claim,

@@ -4,6 +4,7 @@
 // Thread: every method is called on the control thread only.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,6 +36,13 @@ class LinkControl {
   // the packet taps. Idempotent. releaseBackend restores what was there.
   virtual Status claimBackend(int ifindex) = 0;
   virtual Status releaseBackend(int ifindex) = 0;
+  // The netdev's state now (RTM_GETLINK): a link event may be older than
+  // tvf's own last write (one queued before the pair started). ENODEV when
+  // it is gone; the default knows nothing (EOPNOTSUPP) and the caller keeps
+  // the event's view.
+  virtual Result<LinkInfo> currentLink(int ifindex) {
+    return Error{EOPNOTSUPP, "current link of ifindex " + std::to_string(ifindex)};
+  }
 };
 
 // The TAP the OS uses.

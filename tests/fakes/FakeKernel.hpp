@@ -79,6 +79,12 @@ class FakeKernel final : public LinkControl, public TapFront {
     links[ifindex].claimed = true;
     return {};
   }
+  // The link as the fake kernel has it now (no call recorded).
+  Result<LinkInfo> currentLink(int ifindex) override {
+    const auto it = links.find(ifindex);
+    if (it == links.end()) return Error{ENODEV, "no link " + std::to_string(ifindex)};
+    return it->second.info;
+  }
   Status releaseBackend(int ifindex) override {
     if (auto st = check("releaseBackend", ifindex); !st) return st;
     links[ifindex].claimed = false;

@@ -169,6 +169,9 @@ TEST_F(Datapath, ARestartTakesItsVfBackWithoutAttachWait) {
     ASSERT_TRUE(topo->waitForState("active", "vf")) << topo->status().dump();
     EXPECT_TRUE(topo->waitForLog("VF vf0 was this pair's before the restart; attaching it now")) << topo->tvfdLog();
     EXPECT_EQ(waits(), 1u) << signal << "\n" << topo->tvfdLog();
+    // tvf's own start (the synthetic's flags set to tvf0's) is no change
+    // behind its back, however old the link event it meets.
+    EXPECT_FALSE(contains(topo->tvfdLog(), "changed behind tvf's back")) << topo->tvfdLog();
   }
   // A VF plugged later is new: it waits.
   topo->delVf("vf0");

@@ -159,8 +159,8 @@ TEST_F(TapMirrorIntentTest, KeepPutsABackendBackToTheTapsState) {
   tap.mtu = 9000;
   tap.promiscuity = 1;
   kernel.links[5].caps.maxMtu = 9000;
-  LinkInfo vf = kernel.links[5].info;  // mtu 1500, up, not promisc
-  vf.up = false;
+  kernel.links[5].info.up = false;     // set down behind tvf's back
+  LinkInfo vf = kernel.links[5].info;  // mtu 1500, down, not promisc
   auto kept = mirror.keep(tap, vf);
   EXPECT_TRUE(kept.error.empty()) << kept.error;
   EXPECT_EQ(kept.restored.size(), 3u);
@@ -171,6 +171,20 @@ TEST_F(TapMirrorIntentTest, KeepPutsABackendBackToTheTapsState) {
   kernel.calls.clear();
   kept = mirror.keep(tap, kernel.links[5].info);
   EXPECT_TRUE(kept.restored.empty());
+  EXPECT_TRUE(kernel.calls.empty());
+}
+
+// A link event queued before the pair started (the synthetic still down,
+// as it was) arrives after tvf set it up: the link now is as it should be,
+// and nothing was changed behind tvf's back.
+TEST_F(TapMirrorIntentTest, KeepJudgesByTheLinkNowNotByAnOlderEvent) {
+  LinkInfo stale = kernel.links[5].info;
+  stale.up = false;
+  stale.promisc = true;
+  kernel.calls.clear();
+  auto kept = mirror.keep(tap, stale);
+  EXPECT_TRUE(kept.restored.empty());
+  EXPECT_TRUE(kept.error.empty()) << kept.error;
   EXPECT_TRUE(kernel.calls.empty());
 }
 
