@@ -165,6 +165,12 @@ PathCounters KernelDatapath::liveCounters(PathKind path) const {
   return slotCounters(slotOf(path));
 }
 
+PathCounters KernelDatapath::unclaimedVfCounters() const {
+  // The first VF port counts from the slot's total (openVfPort): until one
+  // opens, that total is the previous run's alone.
+  return !vf_ && vfPortsOpened_ == 0 ? slotCounters(RedirectSlot::Vf) : PathCounters{};
+}
+
 DatapathStatus KernelDatapath::describe() const {
   DatapathStatus d;
   d.mode = "kernel";

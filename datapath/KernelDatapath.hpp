@@ -56,6 +56,7 @@ class KernelDatapath final : public Datapath {
   void retireVfPort() override;
   bool hasVfPort() const override { return vf_.has_value(); }
   PathCounters liveCounters(PathKind path) const override;
+  PathCounters unclaimedVfCounters() const override;
   std::string vfMechanism() const override { return vf_ ? "kernel" : ""; }
   DatapathStatus describe() const override;
   int eventFd() const override { return epoll_.get(); }

@@ -85,9 +85,9 @@ void Pair::startHeld() {
   log_->info("{}: held by a planned detach made before the restart; tvfctl attach ends it", config_->name);
 }
 
-void Pair::resumeAfterRestart(std::set<int> claimedBefore) {
+void Pair::resumeAfterRestart(const std::map<int, std::string>& claimedBefore) {
   owner_.check();
-  claimedBefore_.merge(claimedBefore);
+  claimedBefore_.insert(claimedBefore.begin(), claimedBefore.end());
 }
 
 void Pair::onSyntheticRemoved() {
@@ -386,7 +386,8 @@ void Pair::execute(PairAction action) {
     case PairAction::StartAttachWait: {
       const auto now = deps_.clock.now();
       const auto since = (vf_ ? candidates_.since(vf_->ifindex) : std::nullopt).value_or(now);
-      const bool resumed = vf_ && claimedBefore_.count(vf_->ifindex) != 0;
+      const auto before = vf_ ? claimedBefore_.find(vf_->ifindex) : claimedBefore_.end();
+      const bool resumed = before != claimedBefore_.end() && before->second == vf_->ifname;
       claimedBefore_.clear();
       const auto at = resumed ? now : std::max(now, since + config_->attachWait);
       deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
@@ -743,8 +744,8 @@ PairStatus Pair::status() const {
   s.syntheticCounters = syntheticBase_;
   s.syntheticCounters += deps_.datapath.liveCounters(PathKind::Synthetic);
   s.vfCounters = vfBase_;
-  s.vfCounters += vfAccumulator_.total(
-      deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf) : PathCounters{});
+  s.vfCounters += vfAccumulator_.total(deps_.datapath.hasVfPort() ? deps_.datapath.liveCounters(PathKind::Vf)
+                                                                    : deps_.datapath.unclaimedVfCounters());
   s.switches = switches_;
   s.held = held_;
   s.operatorOffloadsOff = deps_.tap.operatorOffloadsOff();

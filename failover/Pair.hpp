@@ -69,12 +69,12 @@ class Pair {
   // (the daemon keeps the hold on file): no VF attaches until
   // requestAttach. Call before start() and before any VF is offered.
   void startHeld();
-  // The backends (ifindexes) the previous run had claimed, from its claim
-  // records: the first VF found after a restart, if it is one of them,
-  // attaches at once, without attach_wait (that wait lets a new VF settle:
-  // udev renames it, its driver finishes; this one had already). Adds to
-  // the set of an earlier call. Call before any VF is offered.
-  void resumeAfterRestart(std::set<int> claimedBefore);
+  // The backends the previous run had claimed (ifindex -> name), from its
+  // records: the first VF found after a restart, if it is one of them by
+  // ifindex and name, attaches at once, without attach_wait (that wait lets
+  // a new VF settle: udev renames it, its driver finishes; this one had
+  // already). Adds to an earlier call's. Call before any VF is offered.
+  void resumeAfterRestart(const std::map<int, std::string>& claimedBefore);
   // The synthetic left the namespace (deleted, or moved away): tvf0 loses
   // carrier while TX is on it. The pair waits for it to come back.
   void onSyntheticRemoved();
@@ -199,7 +199,7 @@ class Pair {
   CandidateSet candidates_;
   std::optional<LinkInfo> offered_;     // the candidate of the event in flight
   bool held_ = false;
-  std::set<int> claimedBefore_;  // resumeAfterRestart; emptied by the first attach wait
+  std::map<int, std::string> claimedBefore_;  // resumeAfterRestart; emptied by the first attach wait
   int leftToOs_ = 0;  // transparent: false: the last VF said to be left to the OS (ifindex)
 
   PathKind txPath_ = PathKind::Synthetic;

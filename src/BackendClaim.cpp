@@ -457,6 +457,12 @@ Status BackendClaimer::useIngressDrop(int ifindex) {
   return Status::ok();
 }
 
+std::map<int, std::string> BackendClaimer::inheritedClaims() const {
+  std::map<int, std::string> out;
+  for (const auto& [ifindex, c] : inherited_) out.emplace(ifindex, c.ifname);
+  return out;
+}
+
 std::vector<std::pair<int, std::string>> BackendClaimer::inheritedHooks() const {
   std::vector<std::pair<int, std::string>> out;
   for (const auto& [ifindex, c] : inherited_) out.emplace_back(ifindex, c.ingressProgram);

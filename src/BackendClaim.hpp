@@ -64,6 +64,8 @@ class BackendClaimer final : public IngressHooks {
   Status useIngressProgram(int ifindex, int progFd, const std::string& name) override;
   Status useIngressDrop(int ifindex) override;
   std::vector<std::pair<int, std::string>> inheritedHooks() const override;
+  // The previous run's claims not yet re-claimed: ifindex -> name then.
+  std::map<int, std::string> inheritedClaims() const;
 
  private:
   // Warnings of one kind of repair on one claim: at most one per 10 s,

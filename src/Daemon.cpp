@@ -193,9 +193,7 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
                                     PairDeps{*links_, *rt->tap, *rt->datapath, clock_, bus_, rt->probe.get()});
   // What the previous run had claimed (its records, not yet re-claimed): its
   // VF is taken back without attach_wait.
-  std::set<int> claimedBefore;
-  for (const auto& [ifindex, program] : links_->claimer().inheritedHooks()) claimedBefore.insert(ifindex);
-  rt->pair->resumeAfterRestart(std::move(claimedBefore));
+  rt->pair->resumeAfterRestart(links_->claimer().inheritedClaims());
   // A planned detach survives a restart: the hold is back before the pair
   // can take a VF (link events wait in early_ until every pair is set up).
   if (std::ifstream in(holdPath(cfg.name)); in) {
@@ -210,11 +208,26 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   if (cfg.persist) {
     if (std::ifstream in(countersPath(cfg.name)); in) {
       auto j = nlohmann::json::parse(in, nullptr, false);
-      if (j.is_object()) {
-        rt->pair->restoreCounterBase(countersFromJson(j.value("synthetic", nlohmann::json{})),
-                                     countersFromJson(j.value("vf", nlohmann::json{})));
-        if (const auto vf = j.find("vf_ifindex"); vf != j.end() && vf->is_number_integer())
-          rt->pair->resumeAfterRestart({vf->get<int>()});
+      // A count near 2^64 is no count tvf wrote (it would wrap on the next
+      // frame): such a file is ignored and rewritten.
+      auto plausible = [](const PathCounters& c) {
+        constexpr std::uint64_t kMax = std::uint64_t{1} << 62;
+        return c.rxPackets < kMax && c.rxBytes < kMax && c.txPackets < kMax && c.txBytes < kMax &&
+               c.rxDropped < kMax && c.txDropped < kMax;
+      };
+      const PathCounters synBase =
+          j.is_object() ? countersFromJson(j.value("synthetic", nlohmann::json{})) : PathCounters{};
+      const PathCounters vfBase = j.is_object() ? countersFromJson(j.value("vf", nlohmann::json{})) : PathCounters{};
+      if (j.is_object() && (!plausible(synBase) || !plausible(vfBase))) {
+        log_->warn("{}: ignoring counters {} with a count beyond 2^62; they start from 0", cfg.name,
+                   countersPath(cfg.name));
+        rt->countersRestored = true;
+      } else if (j.is_object()) {
+        rt->pair->restoreCounterBase(synBase, vfBase);
+        const auto idx = j.find("vf_ifindex");
+        const auto name = j.find("vf_ifname");
+        if (idx != j.end() && idx->is_number_integer() && name != j.end() && name->is_string())
+          rt->pair->resumeAfterRestart({{idx->get<int>(), name->get<std::string>()}});
         rt->countersRestored = true;
       } else {
         log_->warn("{}: ignoring unreadable counters {}; they start from 0 and it is not rewritten", cfg.name,
@@ -546,7 +559,10 @@ void Daemon::saveCounters(bool atExit) {
     nlohmann::json j{{"synthetic", countersJson(s.syntheticCounters)}, {"vf", countersJson(s.vfCounters)}};
     // The VF the pair holds: a restart takes it back without attach_wait
     // (a clean exit released it; its claim record is gone).
-    if (s.vf && s.vf->ifindex > 0) j["vf_ifindex"] = s.vf->ifindex;
+    if (s.vf && s.vf->ifindex > 0) {
+      j["vf_ifindex"] = s.vf->ifindex;
+      j["vf_ifname"] = s.vf->ifname;
+    }
     std::string text = j.dump() + "\n";
     if (text == rt->savedCounters) continue;
     if (auto st = writeFileAtomically(countersPath(rt->config->name), text); !st)

@@ -1,5 +1,7 @@
 #include "src/MulticastMembership.hpp"
 
+#include <net/if.h>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -78,7 +80,16 @@ MulticastMembership parseMulticastMembership(const std::string& igmp, const std:
 }
 
 MulticastMembership readMulticastMembership(int ifindex) {
-  return parseMulticastMembership(slurp("/proc/net/igmp"), slurp("/proc/net/igmp6"), ifindex);
+  auto m = parseMulticastMembership(slurp("/proc/net/igmp"), slurp("/proc/net/igmp6"), ifindex);
+  // IPv6 off on the device: the kernel sends no MLD there, nor does tvf
+  // (its group list may outlive the switch-off).
+  char name[IF_NAMESIZE] = {};
+  if (::if_indextoname(static_cast<unsigned>(ifindex), name) != nullptr) {
+    std::ifstream f(std::string("/proc/sys/net/ipv6/conf/") + name + "/disable_ipv6");
+    int off = 0;
+    if (f >> off && off != 0) m.v6.clear();
+  }
+  return m;
 }
 
 }  // namespace tvf

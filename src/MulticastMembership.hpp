@@ -29,7 +29,8 @@ struct MulticastMembership {
 // printed as %08X) and /proc/net/igmp6 text ("IDX NAME HEXGROUP USERS FLAGS
 // TIMER" lines) for `ifindex`.
 MulticastMembership parseMulticastMembership(const std::string& igmp, const std::string& igmp6, int ifindex);
-// The same from /proc; empty lists when neither file can be read.
+// The same from /proc; empty lists when neither file can be read, and no
+// IPv6 groups when IPv6 is off on the device (its disable_ipv6 sysctl).
 MulticastMembership readMulticastMembership(int ifindex);
 
 }  // namespace tvf

@@ -24,7 +24,9 @@ Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
     if (!a || !a->added || a->ifindex != ifindex) return;
     if (a->family == AF_INET) {
       const auto& b = a->local.empty() ? a->address : a->local;
-      if (b.size() == 4) {
+      // A multicast group joined with `ip addr add ... autojoin` is listed
+      // as an address: no ARP, nor a source, is ever about it.
+      if (b.size() == 4 && (b[0] & 0xf0) != 0xe0) {
         Ipv4 ip;
         std::memcpy(ip.data(), b.data(), 4);
         out.v4.push_back(ip);
@@ -32,7 +34,7 @@ Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex) {
     } else if (a->family == AF_INET6) {
       if (a->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) return;
       const auto& b = a->address.empty() ? a->local : a->address;
-      if (b.size() == 16) {
+      if (b.size() == 16 && b[0] != 0xff) {
         Ipv6 ip;
         std::memcpy(ip.data(), b.data(), 16);
         out.v6.push_back(ip);

@@ -29,7 +29,8 @@ struct TapAddresses {
   std::vector<Ipv4> v4;
   std::vector<Ipv6> v6;
 };
-// The addresses on `ifindex` (IPv6: not tentative, not DAD-failed).
+// The unicast addresses on `ifindex` (IPv6: not tentative, not DAD-failed;
+// never a multicast group added with `autojoin`).
 Result<TapAddresses> readAddresses(NetlinkRequester& nl, int ifindex);
 // Whether `ifname` forwards IPv6 (/proc/sys/net/ipv6/conf/IFNAME/forwarding;
 // net.ipv6.conf.all.forwarding=1 sets every interface's): the NA's Router flag.

@@ -63,6 +63,10 @@ class Datapath {
   virtual bool hasVfPort() const = 0;
   // Counters of the live ports (the VF port's since it was opened).
   virtual PathCounters liveCounters(PathKind path) const = 0;
+  // VF-path counts no VF port of this run has taken over: the kernel
+  // datapath's VF slot in maps adopted from a run killed with its VF up,
+  // before (or without: the VF left meanwhile) this run's first VF port.
+  virtual PathCounters unclaimedVfCounters() const { return {}; }
   // The VF backend's mechanism ("packet", "verbs"), "" without a VF port.
   virtual std::string vfMechanism() const = 0;
   // How this datapath runs, for status and metrics.

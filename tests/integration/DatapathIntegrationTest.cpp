@@ -147,6 +147,31 @@ TEST_F(Datapath, CountersAndSwitchesGoOnAcrossRestarts) {
       }
     }
   }
+  // kill -9, and the VF unplugged while no tvfd runs: its counts (in the
+  // kernel datapath's maps, or on file) stay in the status.
+  const auto before = topo->status();
+  if (datapathMode() == "user") {
+    ASSERT_TRUE(Topology::waitFor([&] {
+      std::ifstream in(topo->dir() + "/counters-tvf0.json");
+      auto j = nlohmann::json::parse(in, nullptr, false);
+      return j.is_object() && j["vf"]["rx_packets"] >= field(before, "vf", "rx_packets");
+    }, 5s));
+  }
+  topo->stopTvfd(SIGKILL);
+  topo->delVf("vf0");
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic")) << topo->status().dump();
+  EXPECT_GE(field(topo->status(), "vf", "tx_packets"), field(before, "vf", "tx_packets"))
+      << before["counters"] << " -> " << topo->status()["counters"];
+  EXPECT_GE(field(topo->status(), "vf", "rx_packets"), field(before, "vf", "rx_packets"))
+      << before["counters"] << " -> " << topo->status()["counters"];
+  // A count no tvfd wrote (it would wrap at the next frame) is refused.
+  topo->stopTvfd(SIGTERM);
+  std::ofstream(topo->dir() + "/counters-tvf0.json")
+      << R"({"synthetic":{"rx_packets":18446744073709551605,"tx_packets":18446744073709551605},"vf":{}})";
+  ASSERT_TRUE(topo->restartTvfd());
+  EXPECT_TRUE(topo->waitForLog("with a count beyond 2^62")) << topo->tvfdLog();
+  EXPECT_LT(field(topo->status(), "synthetic", "rx_packets"), std::uint64_t{1} << 62);
 }
 
 // A restarted tvfd found the VF its previous run had claimed and waited

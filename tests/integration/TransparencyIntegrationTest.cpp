@@ -240,6 +240,14 @@ TEST_F(Transparency, SwitchAnnouncesTvf0sMulticastGroupsToTheBridge) {
       [&] { return contains(mdb(), "port hvf0 grp 239.1.2.4") && contains(mdb(), "port hvf0 grp ff0e::4:5"); }, 5s))
       << mdb();
   EXPECT_TRUE(topo->waitForLog("multicast group(s)")) << topo->tvfdLog();
+  // The groups joined with autojoin are listed as addresses too: not
+  // announced as such (no ARP or NA for a multicast address).
+  EXPECT_TRUE(topo->waitForLog("announced 1 IPv4 + 1 IPv6 address(es)")) << topo->tvfdLog();
+  // IPv6 off on tvf0: the kernel sends no MLD there, nor does tvf.
+  ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.tvf0.disable_ipv6=1").status, 0);
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  EXPECT_TRUE(topo->waitForLog(" 0 IPv6 multicast group(s) x")) << topo->tvfdLog();
+  ASSERT_EQ(topo->inGuest("sysctl -qw net.ipv6.conf.tvf0.disable_ipv6=0").status, 0);
 }
 
 TEST_F(Transparency, NonTransparentModeLeavesTheVfToTheOs) {

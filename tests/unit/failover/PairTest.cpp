@@ -206,7 +206,7 @@ TEST_F(PairTest, VfAttachesOnlyAfterAttachWait) {
 }
 
 TEST_F(PairTest, TheVfOfThePreviousRunAttachesWithoutAttachWaitOnce) {
-  pair->resumeAfterRestart({kVf});
+  pair->resumeAfterRestart({{kVf, "vf0"}});
   plug(kVf, "vf0");
   elapse(1ms);  // the next tick
   EXPECT_EQ(pair->state(), PairState::Active);
@@ -221,7 +221,9 @@ TEST_F(PairTest, TheVfOfThePreviousRunAttachesWithoutAttachWaitOnce) {
 }
 
 TEST_F(PairTest, AnotherVfThanThePreviousRunsStillWaits) {
-  pair->resumeAfterRestart({kVf + 1});
+  // Another ifindex, and the same ifindex under another name (a new netdev
+  // made with the old one's index).
+  pair->resumeAfterRestart({{kVf + 1, "vf0"}, {kVf, "vfold"}});
   plug(kVf, "vf0");
   elapse(1ms);
   EXPECT_EQ(pair->state(), PairState::Waiting);
