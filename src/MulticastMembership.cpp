@@ -3,6 +3,7 @@
 #include <net/if.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -79,8 +80,49 @@ MulticastMembership parseMulticastMembership(const std::string& igmp, const std:
   return out;
 }
 
+bool sourceSpecific(const Ipv4& group) { return group[0] == 232; }
+bool sourceSpecific(const Ipv6& group) { return group[0] == 0xff && (group[1] & 0xf0) == 0x30; }
+
+void parseSourceFilters(MulticastMembership& m, const std::string& mcfilter, const std::string& mcfilter6,
+                        int ifindex) {
+  auto hexBytes = [](const std::string& hex, std::uint8_t* out, std::size_t n) {
+    if (hex.size() != 2 * n) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto hi = std::isxdigit(static_cast<unsigned char>(hex[2 * i]));
+      const auto lo = std::isxdigit(static_cast<unsigned char>(hex[2 * i + 1]));
+      if (!hi || !lo) return false;
+      out[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
+    }
+    return true;
+  };
+  std::istringstream v4(mcfilter);
+  for (std::string line; std::getline(v4, line);) {
+    std::istringstream l(line);
+    int idx = 0;
+    std::string name, group, source;
+    unsigned long inc = 0;
+    if (!(l >> idx >> name >> group >> source >> inc) || idx != ifindex || inc == 0) continue;
+    if (group.rfind("0x", 0) != 0 || source.rfind("0x", 0) != 0) continue;
+    Ipv4 g, src;  // printed with ntohl(): the hex digits read in network order
+    if (!hexBytes(group.substr(2), g.data(), 4) || !hexBytes(source.substr(2), src.data(), 4)) continue;
+    if (sourceSpecific(g) && std::find(m.v4.begin(), m.v4.end(), g) != m.v4.end()) m.v4Sources[g].push_back(src);
+  }
+  std::istringstream v6(mcfilter6);
+  for (std::string line; std::getline(v6, line);) {
+    std::istringstream l(line);
+    int idx = 0;
+    std::string name, group, source;
+    unsigned long inc = 0;
+    if (!(l >> idx >> name >> group >> source >> inc) || idx != ifindex || inc == 0) continue;
+    Ipv6 g, src;
+    if (!hexBytes(group, g.data(), 16) || !hexBytes(source, src.data(), 16)) continue;
+    if (sourceSpecific(g) && std::find(m.v6.begin(), m.v6.end(), g) != m.v6.end()) m.v6Sources[g].push_back(src);
+  }
+}
+
 MulticastMembership readMulticastMembership(int ifindex) {
   auto m = parseMulticastMembership(slurp("/proc/net/igmp"), slurp("/proc/net/igmp6"), ifindex);
+  parseSourceFilters(m, slurp("/proc/net/mcfilter"), slurp("/proc/net/mcfilter6"), ifindex);
   // IPv6 off on the device: the kernel sends no MLD there, nor does tvf
   // (its group list may outlive the switch-off).
   char name[IF_NAMESIZE] = {};

@@ -87,8 +87,9 @@ std::string addMembershipReports(std::vector<std::vector<std::uint8_t>>& frames,
       break;
     }
   }
-  for (auto& f : igmpReports(mac, src4, groups.v4, groups.igmpVersion)) frames.push_back(std::move(f));
-  for (auto& f : mldv2Reports(mac, src6, groups.v6)) frames.push_back(std::move(f));
+  for (auto& f : igmpReports(mac, src4, groups.v4, groups.igmpVersion, groups.v4Sources))
+    frames.push_back(std::move(f));
+  for (auto& f : mldv2Reports(mac, src6, groups.v6, groups.v6Sources)) frames.push_back(std::move(f));
   return fmt::format(", {} IPv4 + {} IPv6 multicast group(s)", groups.v4.size(), groups.v6.size());
 }
 

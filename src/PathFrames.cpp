@@ -44,7 +44,8 @@ void setChecksum(std::uint8_t* at, std::uint16_t csum) {
 }  // namespace
 
 std::vector<std::vector<std::uint8_t>> igmpReports(const MacAddress& mac, const Ipv4& src,
-                                                   const std::vector<Ipv4>& groups, int igmpVersion) {
+                                                   const std::vector<Ipv4>& groups, int igmpVersion,
+                                                   const std::map<Ipv4, std::vector<Ipv4>>& include) {
   std::vector<std::vector<std::uint8_t>> out;
   if (igmpVersion < 3) {
     for (const Ipv4& g : groups) {
@@ -59,35 +60,69 @@ std::vector<std::vector<std::uint8_t>> igmpReports(const MacAddress& mac, const 
     }
     return out;
   }
-  constexpr std::size_t kPerFrame = 180;  // 24 + 8 + 180 * 8 = 1472 bytes of IP
-  for (std::size_t first = 0; first < groups.size(); first += kPerFrame) {
-    const std::size_t n = std::min(kPerFrame, groups.size() - first);
-    const std::size_t igmpLen = 8 + 8 * n;
+  // Records (8 bytes, and 4 per source) packed into reports of at most
+  // 1472 bytes of IP: 24 of header, 8 of IGMP, 1440 of records.
+  constexpr std::size_t kRecordBytes = 1440;
+  std::vector<std::vector<std::uint8_t>> records;
+  for (const Ipv4& g : groups) {
+    const auto inc = include.find(g);
+    const std::size_t nsrc = inc == include.end() ? 0 : std::min<std::size_t>(inc->second.size(), 358);
+    std::vector<std::uint8_t> rec(8 + 4 * nsrc, 0);
+    rec[0] = nsrc ? 1 : 2;  // MODE_IS_INCLUDE {sources} / MODE_IS_EXCLUDE {}: every source
+    rec[2] = static_cast<std::uint8_t>(nsrc >> 8);
+    rec[3] = static_cast<std::uint8_t>(nsrc & 0xff);
+    std::memcpy(&rec[4], g.data(), 4);
+    for (std::size_t i = 0; i < nsrc; ++i) std::memcpy(&rec[8 + 4 * i], inc->second[i].data(), 4);
+    records.push_back(std::move(rec));
+  }
+  for (std::size_t first = 0; first < records.size();) {
+    std::size_t bytes = 0, n = 0;
+    while (first + n < records.size() && bytes + records[first + n].size() <= kRecordBytes)
+      bytes += records[first + n++].size();
+    const std::size_t igmpLen = 8 + bytes;
     std::vector<std::uint8_t> f(14 + 24 + igmpLen, 0);
     ethernet(f, {0x01, 0x00, 0x5e, 0x00, 0x00, 0x16}, mac, 0x0800);
     ipv4Header(&f[14], 24 + igmpLen, src, Ipv4{224, 0, 0, 22});
     std::uint8_t* igmp = &f[38];
     igmp[0] = 0x22;  // IGMPv3 membership report
     put16(f, 38 + 6, static_cast<std::uint16_t>(n));
+    std::size_t at = 8;
     for (std::size_t i = 0; i < n; ++i) {
-      std::uint8_t* rec = igmp + 8 + 8 * i;
-      rec[0] = 2;  // MODE_IS_EXCLUDE, no sources: every source
-      std::memcpy(rec + 4, groups[first + i].data(), 4);
+      std::memcpy(igmp + at, records[first + i].data(), records[first + i].size());
+      at += records[first + i].size();
     }
     setChecksum(igmp + 2, checksumOf(onesSum(igmp, igmpLen)));
     out.push_back(std::move(f));
+    first += n;
   }
   return out;
 }
 
 std::vector<std::vector<std::uint8_t>> mldv2Reports(const MacAddress& mac, const Ipv6& src,
-                                                    const std::vector<Ipv6>& groups) {
+                                                    const std::vector<Ipv6>& groups,
+                                                    const std::map<Ipv6, std::vector<Ipv6>>& include) {
   std::vector<std::vector<std::uint8_t>> out;
   const Ipv6 allMldv2Routers = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16};
-  constexpr std::size_t kPerFrame = 70;  // 40 + 8 + 8 + 70 * 20 = 1456 bytes
-  for (std::size_t first = 0; first < groups.size(); first += kPerFrame) {
-    const std::size_t n = std::min(kPerFrame, groups.size() - first);
-    const std::size_t icmpLen = 8 + 20 * n;
+  // Records (20 bytes, and 16 per source) in reports of at most 1456 bytes
+  // of IPv6: 40 of header, 8 hop-by-hop, 8 of MLD, 1400 of records.
+  constexpr std::size_t kRecordBytes = 1400;
+  std::vector<std::vector<std::uint8_t>> records;
+  for (const Ipv6& g : groups) {
+    const auto inc = include.find(g);
+    const std::size_t nsrc = inc == include.end() ? 0 : std::min<std::size_t>(inc->second.size(), 86);
+    std::vector<std::uint8_t> rec(20 + 16 * nsrc, 0);
+    rec[0] = nsrc ? 1 : 2;  // MODE_IS_INCLUDE {sources} / MODE_IS_EXCLUDE {}
+    rec[2] = static_cast<std::uint8_t>(nsrc >> 8);
+    rec[3] = static_cast<std::uint8_t>(nsrc & 0xff);
+    std::memcpy(&rec[4], g.data(), 16);
+    for (std::size_t i = 0; i < nsrc; ++i) std::memcpy(&rec[20 + 16 * i], inc->second[i].data(), 16);
+    records.push_back(std::move(rec));
+  }
+  for (std::size_t first = 0; first < records.size();) {
+    std::size_t bytes = 0, n = 0;
+    while (first + n < records.size() && bytes + records[first + n].size() <= kRecordBytes)
+      bytes += records[first + n++].size();
+    const std::size_t icmpLen = 8 + bytes;
     std::vector<std::uint8_t> f(14 + 40 + 8 + icmpLen, 0);
     ethernet(f, {0x33, 0x33, 0, 0, 0, 0x16}, mac, 0x86dd);
     std::uint8_t* ip6 = &f[14];
@@ -106,13 +141,14 @@ std::vector<std::vector<std::uint8_t>> mldv2Reports(const MacAddress& mac, const
     std::uint8_t* icmp = &f[62];
     icmp[0] = 143;  // MLDv2 report
     put16(f, 62 + 6, static_cast<std::uint16_t>(n));
+    std::size_t at = 8;
     for (std::size_t i = 0; i < n; ++i) {
-      std::uint8_t* rec = icmp + 8 + 20 * i;
-      rec[0] = 2;  // MODE_IS_EXCLUDE, no sources
-      std::memcpy(rec + 4, groups[first + i].data(), 16);
+      std::memcpy(icmp + at, records[first + i].data(), records[first + i].size());
+      at += records[first + i].size();
     }
     setChecksum(icmp + 2, icmpv6Checksum(src, allMldv2Routers, icmp, icmpLen));
     out.push_back(std::move(f));
+    first += n;
   }
   return out;
 }

@@ -56,6 +56,55 @@ TEST(MulticastMembership, AnUnknownDeviceOrGarbageGivesNothing) {
   EXPECT_TRUE(m.v6.empty());
 }
 
+// /proc/net/mcfilter prints with ntohl(): 0xe8010101 is 232.1.1.1.
+TEST(MulticastMembership, SourceSpecificGroupsTakeTheirIncludedSources) {
+  auto m = parseMulticastMembership(
+      "7\ttvf0      :     2      V3\n\t\t\t\t010101E8     1 0:00000000\t\t0\n"
+      "\t\t\t\t040201EF     1 0:00000000\t\t0\n",
+      "7    tvf0            ff3e0000000000000000000000000001     1 00000004 0\n", 7);
+  parseSourceFilters(m,
+                     "Idx Device        MCA        SRC    INC    EXC\n"
+                     "  7   tvf0 0xe8010101 0xc6120001      1      0\n"
+                     "  7   tvf0 0xe8010101 0xc6120009      0      1\n"   // excluded: not reported
+                     "  7   tvf0 0xef010204 0xc6120001      1      0\n"   // not the SSM range
+                     "  8  other 0xe8010101 0xc6120005      1      0\n",  // another device
+                     "Idx Device                Multicast Address                   Source Address    INC    EXC\n"
+                     "  7   tvf0 ff3e0000000000000000000000000001 fd000018000000000000000000000001      1      0\n",
+                     7);
+  ASSERT_EQ(m.v4Sources.size(), 1u);
+  EXPECT_EQ(m.v4Sources.begin()->first, (Ipv4{232, 1, 1, 1}));
+  EXPECT_EQ(m.v4Sources.begin()->second, (std::vector<Ipv4>{{198, 18, 0, 1}}));
+  ASSERT_EQ(m.v6Sources.size(), 1u);
+  EXPECT_EQ(m.v6Sources.begin()->second[0][0], 0xfd);
+  EXPECT_TRUE(sourceSpecific(Ipv4{232, 0, 0, 1}));
+  EXPECT_FALSE(sourceSpecific(Ipv4{239, 0, 0, 1}));
+}
+
+TEST(PathFrames, ASourceSpecificGroupIsReportedIncludeItsSources) {
+  const auto mac = *MacAddress::parse("02:00:c6:12:00:02");
+  const Ipv4 ssm{232, 1, 1, 1};
+  const auto frames = igmpReports(mac, {198, 18, 0, 2}, {{239, 1, 2, 4}, ssm}, 3,
+                                  {{ssm, {{198, 18, 0, 1}, {198, 18, 0, 3}}}});
+  ASSERT_EQ(frames.size(), 1u);
+  const auto& f = frames[0];
+  EXPECT_EQ(f.size(), 14u + 24 + 8 + 8 + 8 + 2 * 4);
+  EXPECT_EQ(f[46], 2);       // 239.1.2.4: EXCLUDE {}
+  EXPECT_EQ(f[54], 1);       // 232.1.1.1: INCLUDE
+  EXPECT_EQ(f[57], 2);       // two sources
+  EXPECT_EQ(f[62 + 3], 1);   // 198.18.0.1
+  EXPECT_EQ(f[66 + 3], 3);   // 198.18.0.3
+  EXPECT_EQ(checksumOf(onesSum(&f[38], f.size() - 38)), 0);
+  const Ipv6 g6 = {0xff, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const Ipv6 s6 = {0xfd, 0, 0, 0x18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const auto mld = mldv2Reports(mac, {}, {g6}, {{g6, {s6}}});
+  ASSERT_EQ(mld.size(), 1u);
+  EXPECT_EQ(mld[0][70], 1);  // INCLUDE
+  EXPECT_EQ(mld[0][73], 1);  // one source
+  EXPECT_EQ(mld[0][90], 0xfd);
+  const Ipv6 dst = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16};
+  EXPECT_EQ(icmpv6Checksum({}, dst, &mld[0][62], mld[0].size() - 62), 0);
+}
+
 TEST(PathFrames, Igmpv3ReportCarriesEveryGroupWithValidChecksums) {
   const auto mac = *MacAddress::parse("02:00:c6:12:00:02");
   std::vector<Ipv4> groups;
