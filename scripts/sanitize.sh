@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sanitizer runs: the whole tree built with gcc's ASan+UBSan (build-asan/)
+# Sanitizer runs: the whole tree built with clang's ASan+UBSan (build-asan/)
 # and with TSan (build-tsan/), each running the unit, fuzz and integration
 # labels (integration includes the live-migration demo). A report from any
 # instrumented process fails the run: the tests themselves by their exit
@@ -23,6 +23,10 @@ run() {
     tsan) sanitize=thread ;;
   esac
   local start=$SECONDS
+  # clang: 4-5x quicker to build instrumented than gcc (CMakeLists.txt), and
+  # the compiler of scripts/fuzz.sh's harnesses. A build directory keeps the
+  # compiler it was configured with.
+  CC=${TVF_SANITIZE_CC:-clang} CXX=${TVF_SANITIZE_CXX:-clang++} \
   TVF_BUILD_DIR=$build TVF_BUILD_TYPE=RelWithDebInfo \
     TVF_CMAKE_ARGS="-DTVF_SANITIZE=$sanitize ${TVF_CMAKE_ARGS:-}" scripts/setup.sh
   local built=$((SECONDS - start))

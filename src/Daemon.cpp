@@ -196,11 +196,12 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   rt->pair->resumeAfterRestart(links_->claimer().inheritedClaims());
   // A planned detach survives a restart: the hold is back before the pair
   // can take a VF (link events wait in early_ until every pair is set up).
+  rt->holdOnFile = holdJson(cfg.name, false);  // no file: not held
   if (std::ifstream in(holdPath(cfg.name)); in) {
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_object() && j.value("held", false)) {
       rt->pair->startHeld();
-      rt->savedHeld = true;
+      rt->holdOnFile = holdJson(cfg.name, true);
     } else if (j.is_discarded()) {
       log_->warn("{}: ignoring unreadable hold state {}", cfg.name, holdPath(cfg.name));
     }
@@ -537,14 +538,22 @@ std::filesystem::path Daemon::stateDir() const {
 
 void Daemon::saveHolds() {
   for (auto& rt : pairs_) {
-    if (!rt->pair || rt->pair->held() == rt->savedHeld) continue;
-    const bool held = rt->pair->held();
-    const std::string path = holdPath(rt->config->name);
-    if (auto st = writeFileAtomically(path, nlohmann::json{{"pair", rt->config->name}, {"held", held}}.dump() + "\n"); !st)
-      log_->warn("{}: hold state not saved: {}", rt->config->name, st.error().describe());
-    // Tried once per change: a failure is logged once, not every pass.
-    rt->savedHeld = held;
+    if (!rt->pair) continue;
+    writeStateFile(rt->holdOnFile, holdPath(rt->config->name), holdJson(rt->config->name, rt->pair->held()),
+                   "hold state", rt->config->name);
   }
+}
+
+std::string Daemon::holdJson(const std::string& pair, bool held) {
+  return nlohmann::json{{"pair", pair}, {"held", held}}.dump() + "\n";
+}
+
+void Daemon::writeStateFile(std::string& onFile, const std::string& path, std::string text, std::string_view what,
+                            const std::string& pair) {
+  if (text == onFile) return;
+  if (auto st = writeFileAtomically(path, text); !st) log_->warn("{}: {} not saved: {}", pair, what, st.error().describe());
+  // Tried once per change: a failure is logged once, not every 250 ms pass.
+  onFile = std::move(text);
 }
 
 std::string Daemon::countersPath(const std::string& pair) const {
@@ -563,11 +572,7 @@ void Daemon::saveCounters(bool atExit) {
       j["vf_ifindex"] = s.vf->ifindex;
       j["vf_ifname"] = s.vf->ifname;
     }
-    std::string text = j.dump() + "\n";
-    if (text == rt->savedCounters) continue;
-    if (auto st = writeFileAtomically(countersPath(rt->config->name), text); !st)
-      log_->warn("{}: counters not saved: {}", rt->config->name, st.error().describe());
-    rt->savedCounters = std::move(text);  // tried once per change
+    writeStateFile(rt->countersOnFile, countersPath(rt->config->name), j.dump() + "\n", "counters", rt->config->name);
   }
 }
 
@@ -578,12 +583,8 @@ std::string Daemon::intentPath(const std::string& pair) const {
 void Daemon::saveIntents() {
   for (auto& rt : pairs_) {
     if (!rt->config->persist) continue;  // a transient tvf0 goes with the daemon, and its choices with it
-    const std::string text = rt->tap->intentJson().dump() + "\n";
-    if (text == rt->savedIntent) continue;
-    const std::string path = intentPath(rt->config->name);
-    if (auto st = writeFileAtomically(path, text); !st)
-      log_->warn("{}: operator choices on {} not saved: {}", rt->config->name, rt->config->name, st.error().describe());
-    rt->savedIntent = text;  // tried once per change
+    writeStateFile(rt->intentOnFile, intentPath(rt->config->name), rt->tap->intentJson().dump() + "\n",
+                   "operator choices on " + rt->config->name, rt->config->name);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/ControlCommands.hpp"
@@ -55,11 +56,12 @@ class Daemon final : public CommandTarget {
     std::unique_ptr<PathProbe> probe;  // before the pair, which uses it until its end
     std::unique_ptr<Pair> pair;
     std::uint64_t savedSeq = 0;  // the timeline's last seq on file (persist: true)
-    bool savedHeld = false;      // the hold as on file (hold-PAIR.json)
-    std::string savedIntent;     // the TAP's operator choices as on file (intent-PAIR.json)
+    // The text of each state file as last written (writeStateFile).
+    std::string holdOnFile;      // hold-PAIR.json
+    std::string intentOnFile;    // intent-PAIR.json: the TAP's operator choices
+    std::string countersOnFile;  // counters-PAIR.json
     // counters-PAIR.json was read (or absent): only then may it be written.
     bool countersRestored = false;
-    std::string savedCounters;   // the counters as on file
   };
 
   Status setUp();
@@ -68,6 +70,12 @@ class Daemon final : public CommandTarget {
   Status setUpPair(const PairConfig& cfg);
   void tearDown();
   void loop();
+  // Writes `text` to `path` (atomically) when it differs from `onFile`, then
+  // records it there whether or not the write worked: a failure is logged
+  // once per change. `what` names the file in that log line.
+  void writeStateFile(std::string& onFile, const std::string& path, std::string text, std::string_view what,
+                      const std::string& pair);
+  static std::string holdJson(const std::string& pair, bool held);
   void onLinkEvent(const LinkEvent& e);
   void onControl(ControlServer::ClientId id, const nlohmann::json& req);
   void onSignal();

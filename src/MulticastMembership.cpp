@@ -3,10 +3,10 @@
 #include <net/if.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 namespace tvf {
 namespace {
@@ -83,41 +83,53 @@ MulticastMembership parseMulticastMembership(const std::string& igmp, const std:
 bool sourceSpecific(const Ipv4& group) { return group[0] == 232; }
 bool sourceSpecific(const Ipv6& group) { return group[0] == 0xff && (group[1] & 0xf0) == 0x30; }
 
+namespace {
+
+bool hexBytes(std::string_view hex, std::uint8_t* out, std::size_t n) {
+  if (hex.size() != 2 * n) return false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    const int hi = nibble(hex[2 * i]), lo = nibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+// One mcfilter table's include-mode sources of `ifindex`'s joined
+// source-specific groups. `prefix` is what the table prints before each
+// address's hex digits ("0x" in the IPv4 table, where the digits are the
+// address in network order).
+template <typename Addr>
+void addSources(const std::string& table, std::string_view prefix, int ifindex, const std::vector<Addr>& joined,
+                std::map<Addr, std::vector<Addr>>& sources) {
+  std::istringstream in(table);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream l(line);
+    int idx = 0;
+    std::string name, group, source;
+    unsigned long inc = 0;
+    if (!(l >> idx >> name >> group >> source >> inc) || idx != ifindex || inc == 0) continue;
+    if (!group.starts_with(prefix) || !source.starts_with(prefix)) continue;
+    Addr g, src;
+    if (!hexBytes(std::string_view(group).substr(prefix.size()), g.data(), g.size()) ||
+        !hexBytes(std::string_view(source).substr(prefix.size()), src.data(), src.size()))
+      continue;
+    if (sourceSpecific(g) && std::find(joined.begin(), joined.end(), g) != joined.end()) sources[g].push_back(src);
+  }
+}
+
+}  // namespace
+
 void parseSourceFilters(MulticastMembership& m, const std::string& mcfilter, const std::string& mcfilter6,
                         int ifindex) {
-  auto hexBytes = [](const std::string& hex, std::uint8_t* out, std::size_t n) {
-    if (hex.size() != 2 * n) return false;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto hi = std::isxdigit(static_cast<unsigned char>(hex[2 * i]));
-      const auto lo = std::isxdigit(static_cast<unsigned char>(hex[2 * i + 1]));
-      if (!hi || !lo) return false;
-      out[i] = static_cast<std::uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
-    }
-    return true;
-  };
-  std::istringstream v4(mcfilter);
-  for (std::string line; std::getline(v4, line);) {
-    std::istringstream l(line);
-    int idx = 0;
-    std::string name, group, source;
-    unsigned long inc = 0;
-    if (!(l >> idx >> name >> group >> source >> inc) || idx != ifindex || inc == 0) continue;
-    if (group.rfind("0x", 0) != 0 || source.rfind("0x", 0) != 0) continue;
-    Ipv4 g, src;  // printed with ntohl(): the hex digits read in network order
-    if (!hexBytes(group.substr(2), g.data(), 4) || !hexBytes(source.substr(2), src.data(), 4)) continue;
-    if (sourceSpecific(g) && std::find(m.v4.begin(), m.v4.end(), g) != m.v4.end()) m.v4Sources[g].push_back(src);
-  }
-  std::istringstream v6(mcfilter6);
-  for (std::string line; std::getline(v6, line);) {
-    std::istringstream l(line);
-    int idx = 0;
-    std::string name, group, source;
-    unsigned long inc = 0;
-    if (!(l >> idx >> name >> group >> source >> inc) || idx != ifindex || inc == 0) continue;
-    Ipv6 g, src;
-    if (!hexBytes(group, g.data(), 16) || !hexBytes(source, src.data(), 16)) continue;
-    if (sourceSpecific(g) && std::find(m.v6.begin(), m.v6.end(), g) != m.v6.end()) m.v6Sources[g].push_back(src);
-  }
+  addSources(mcfilter, "0x", ifindex, m.v4, m.v4Sources);
+  addSources(mcfilter6, "", ifindex, m.v6, m.v6Sources);
 }
 
 MulticastMembership readMulticastMembership(int ifindex) {

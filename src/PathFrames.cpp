@@ -41,6 +41,46 @@ void setChecksum(std::uint8_t* at, std::uint16_t csum) {
   at[1] = static_cast<std::uint8_t>(csum & 0xff);
 }
 
+// A report's group records (IGMPv3, RFC 3376 4.2.4; MLDv2, RFC 3810 5.2.4):
+// type, aux data length 0, number of sources, the group, its sources. A
+// group with sources in `include` is MODE_IS_INCLUDE {them} (at most
+// `maxSources`, what one report holds), any other MODE_IS_EXCLUDE {}.
+template <typename Addr>
+std::vector<std::vector<std::uint8_t>> groupRecords(const std::vector<Addr>& groups,
+                                                    const std::map<Addr, std::vector<Addr>>& include,
+                                                    std::size_t maxSources) {
+  constexpr std::size_t kAddr = std::tuple_size_v<Addr>;
+  std::vector<std::vector<std::uint8_t>> records;
+  for (const Addr& g : groups) {
+    const auto inc = include.find(g);
+    const std::size_t nsrc = inc == include.end() ? 0 : std::min(inc->second.size(), maxSources);
+    std::vector<std::uint8_t> rec(4 + kAddr * (1 + nsrc), 0);
+    rec[0] = nsrc ? 1 : 2;
+    rec[2] = static_cast<std::uint8_t>(nsrc >> 8);
+    rec[3] = static_cast<std::uint8_t>(nsrc & 0xff);
+    std::memcpy(&rec[4], g.data(), kAddr);
+    for (std::size_t i = 0; i < nsrc; ++i) std::memcpy(&rec[4 + kAddr * (1 + i)], inc->second[i].data(), kAddr);
+    records.push_back(std::move(rec));
+  }
+  return records;
+}
+
+// Records packed in order into batches of at most `budget` bytes, each the
+// body of one report.
+struct RecordBatch {
+  std::vector<std::uint8_t> bytes;
+  std::uint16_t count = 0;
+};
+std::vector<RecordBatch> packRecords(const std::vector<std::vector<std::uint8_t>>& records, std::size_t budget) {
+  std::vector<RecordBatch> out;
+  for (const auto& r : records) {
+    if (out.empty() || out.back().bytes.size() + r.size() > budget) out.emplace_back();
+    out.back().bytes.insert(out.back().bytes.end(), r.begin(), r.end());
+    ++out.back().count;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::vector<std::uint8_t>> igmpReports(const MacAddress& mac, const Ipv4& src,
@@ -62,38 +102,17 @@ std::vector<std::vector<std::uint8_t>> igmpReports(const MacAddress& mac, const 
   }
   // Records (8 bytes, and 4 per source) packed into reports of at most
   // 1472 bytes of IP: 24 of header, 8 of IGMP, 1440 of records.
-  constexpr std::size_t kRecordBytes = 1440;
-  std::vector<std::vector<std::uint8_t>> records;
-  for (const Ipv4& g : groups) {
-    const auto inc = include.find(g);
-    const std::size_t nsrc = inc == include.end() ? 0 : std::min<std::size_t>(inc->second.size(), 358);
-    std::vector<std::uint8_t> rec(8 + 4 * nsrc, 0);
-    rec[0] = nsrc ? 1 : 2;  // MODE_IS_INCLUDE {sources} / MODE_IS_EXCLUDE {}: every source
-    rec[2] = static_cast<std::uint8_t>(nsrc >> 8);
-    rec[3] = static_cast<std::uint8_t>(nsrc & 0xff);
-    std::memcpy(&rec[4], g.data(), 4);
-    for (std::size_t i = 0; i < nsrc; ++i) std::memcpy(&rec[8 + 4 * i], inc->second[i].data(), 4);
-    records.push_back(std::move(rec));
-  }
-  for (std::size_t first = 0; first < records.size();) {
-    std::size_t bytes = 0, n = 0;
-    while (first + n < records.size() && bytes + records[first + n].size() <= kRecordBytes)
-      bytes += records[first + n++].size();
-    const std::size_t igmpLen = 8 + bytes;
+  for (const RecordBatch& batch : packRecords(groupRecords(groups, include, 358), 1440)) {
+    const std::size_t igmpLen = 8 + batch.bytes.size();
     std::vector<std::uint8_t> f(14 + 24 + igmpLen, 0);
     ethernet(f, {0x01, 0x00, 0x5e, 0x00, 0x00, 0x16}, mac, 0x0800);
     ipv4Header(&f[14], 24 + igmpLen, src, Ipv4{224, 0, 0, 22});
     std::uint8_t* igmp = &f[38];
     igmp[0] = 0x22;  // IGMPv3 membership report
-    put16(f, 38 + 6, static_cast<std::uint16_t>(n));
-    std::size_t at = 8;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::memcpy(igmp + at, records[first + i].data(), records[first + i].size());
-      at += records[first + i].size();
-    }
+    put16(f, 38 + 6, batch.count);
+    std::memcpy(igmp + 8, batch.bytes.data(), batch.bytes.size());
     setChecksum(igmp + 2, checksumOf(onesSum(igmp, igmpLen)));
     out.push_back(std::move(f));
-    first += n;
   }
   return out;
 }
@@ -105,24 +124,8 @@ std::vector<std::vector<std::uint8_t>> mldv2Reports(const MacAddress& mac, const
   const Ipv6 allMldv2Routers = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16};
   // Records (20 bytes, and 16 per source) in reports of at most 1456 bytes
   // of IPv6: 40 of header, 8 hop-by-hop, 8 of MLD, 1400 of records.
-  constexpr std::size_t kRecordBytes = 1400;
-  std::vector<std::vector<std::uint8_t>> records;
-  for (const Ipv6& g : groups) {
-    const auto inc = include.find(g);
-    const std::size_t nsrc = inc == include.end() ? 0 : std::min<std::size_t>(inc->second.size(), 86);
-    std::vector<std::uint8_t> rec(20 + 16 * nsrc, 0);
-    rec[0] = nsrc ? 1 : 2;  // MODE_IS_INCLUDE {sources} / MODE_IS_EXCLUDE {}
-    rec[2] = static_cast<std::uint8_t>(nsrc >> 8);
-    rec[3] = static_cast<std::uint8_t>(nsrc & 0xff);
-    std::memcpy(&rec[4], g.data(), 16);
-    for (std::size_t i = 0; i < nsrc; ++i) std::memcpy(&rec[20 + 16 * i], inc->second[i].data(), 16);
-    records.push_back(std::move(rec));
-  }
-  for (std::size_t first = 0; first < records.size();) {
-    std::size_t bytes = 0, n = 0;
-    while (first + n < records.size() && bytes + records[first + n].size() <= kRecordBytes)
-      bytes += records[first + n++].size();
-    const std::size_t icmpLen = 8 + bytes;
+  for (const RecordBatch& batch : packRecords(groupRecords(groups, include, 86), 1400)) {
+    const std::size_t icmpLen = 8 + batch.bytes.size();
     std::vector<std::uint8_t> f(14 + 40 + 8 + icmpLen, 0);
     ethernet(f, {0x33, 0x33, 0, 0, 0, 0x16}, mac, 0x86dd);
     std::uint8_t* ip6 = &f[14];
@@ -140,15 +143,10 @@ std::vector<std::vector<std::uint8_t>> mldv2Reports(const MacAddress& mac, const
     hbh[6] = 1;  // PadN, 0 bytes of padding data
     std::uint8_t* icmp = &f[62];
     icmp[0] = 143;  // MLDv2 report
-    put16(f, 62 + 6, static_cast<std::uint16_t>(n));
-    std::size_t at = 8;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::memcpy(icmp + at, records[first + i].data(), records[first + i].size());
-      at += records[first + i].size();
-    }
+    put16(f, 62 + 6, batch.count);
+    std::memcpy(icmp + 8, batch.bytes.data(), batch.bytes.size());
     setChecksum(icmp + 2, icmpv6Checksum(src, allMldv2Routers, icmp, icmpLen));
     out.push_back(std::move(f));
-    first += n;
   }
   return out;
 }

@@ -209,9 +209,17 @@ TEST_F(Datapath, ARestartTakesItsVfBackWithoutAttachWait) {
 TEST_F(Datapath, BackendsGetNoIpv6AndNeverAnswerThemselves) {
   ASSERT_TRUE(topo->startTvfd());
   attachVf();
-  // A wait for nothing to happen (no event says SLAAC did not run): time
-  // enough for DAD and SLAAC on a backend that had IPv6 on.
-  std::this_thread::sleep_for(1500ms);
+  // IPv6 off on a backend is what keeps DAD and SLAAC from ever giving it
+  // an address (switching it off also removes any it had got): once both
+  // say so, no address can come later.
+  for (const char* dev : {"eth0", "vf0"}) {
+    EXPECT_TRUE(Topology::waitFor(
+        [&] {
+          return topo->inGuest(std::string("sysctl -n net.ipv6.conf.") + dev + ".disable_ipv6").out == "1\n";
+        },
+        10s))
+        << dev;
+  }
   for (const char* dev : {"eth0", "vf0"}) {
     EXPECT_EQ(topo->inGuest(std::string("ip -6 -o addr show dev ") + dev).out, "") << dev;
     EXPECT_EQ(topo->inGuest(std::string("ip -4 -o addr show dev ") + dev).out, "") << dev;
