@@ -10,6 +10,7 @@
 #include <sys/timerfd.h>
 #include <systemd/sd-daemon.h>
 
+#include "src/BackendClaim.hpp"
 #include "src/ConfigLoader.hpp"
 #include "src/InstanceLock.hpp"
 #include "src/LinkMulticast.hpp"
@@ -150,6 +151,19 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   }
   if (rt->tap->created()) {
     if (auto st = rt->tap->setMtu(syn->mtu); !st) return st;
+    // tvf0's carrier goes off when the last TAP queue closes (a kill -9 of
+    // tvfd, while the kernel datapath forwards on) and when neither backend
+    // has carrier: neither means another network, so its neighbour entries
+    // stay. By default the kernel flushes them on carrier loss, and a
+    // datagram sent at that moment through an entry in use is dropped
+    // (neigh_flush_dev points it at neigh_blackhole). Set once, at creation:
+    // an operator's value on a re-adopted tvf0 stays.
+    for (const auto& [path, what] :
+         {std::pair{"/proc/sys/net/ipv4/conf/" + cfg.name + "/arp_evict_nocarrier", "ARP"},
+          std::pair{ipv6SysctlPath(cfg.name, "ndisc_evict_nocarrier"), "neighbour discovery"}}) {
+      if (auto st = writeSysctl(path, "0"); !st)
+        log_->info("{}: {} entries will be flushed on carrier loss: {}", cfg.name, what, st.error().describe());
+    }
   } else {
     log_->info("{}: re-adopted the existing TAP (ifindex {})", cfg.name, rt->tap->ifindex());
     // The operator's offload and GSO choices on it, as the last run knew
