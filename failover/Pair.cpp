@@ -739,6 +739,11 @@ PairStatus Pair::status() const {
                                deps_.datapath.hasVfPort() ? deps_.datapath.vfMechanism() : ""};
   }
   s.caps = appliedCaps_;
+  // What tvf0 has: the operator's lower GSO limits, where set, hold.
+  if (const auto [size, segs] = deps_.tap.gsoLimitsWritten(); size != 0 && segs != 0) {
+    s.caps.gsoMaxSize = size;
+    s.caps.gsoMaxSegs = segs;
+  }
   s.mtu = tap_.mtu;
   s.datapath = deps_.datapath.describe();
   s.syntheticCounters = syntheticBase_;

@@ -33,6 +33,9 @@ class TapDevice final : public TapFront {
   Status setMac(const MacAddress& mac) override;
   Result<MacAddress> readMac() override;
   std::vector<std::string> operatorOffloadsOff() override;
+  std::pair<std::uint32_t, std::uint32_t> gsoLimitsWritten() const override {
+    return {gsoSize_.written(), gsoSegs_.written()};
+  }
   // What tvf knows of the operator's choices on this TAP (offloads turned
   // off, GSO ceilings) and what it last wrote, as JSON for the state
   // directory: a daemon restarted on the persistent TAP restores it before

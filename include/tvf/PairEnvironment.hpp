@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "tvf/Capabilities.hpp"
@@ -65,6 +66,10 @@ class TapFront {
   // kernel's feature string for a feature tvf does not know; empty where
   // none or unknown.
   virtual std::vector<std::string> operatorOffloadsOff() { return {}; }
+  // The GSO limits applyCapabilities() last wrote on the TAP, {bytes,
+  // segments}: the paths' limits under any lower ones the operator set
+  // (`ip link set tvf0 gso_max_size N`); {0, 0} before the first write.
+  virtual std::pair<std::uint32_t, std::uint32_t> gsoLimitsWritten() const { return {0, 0}; }
 };
 
 // Proves that the path behind a fresh VF carries frames both ways before

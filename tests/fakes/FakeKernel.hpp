@@ -94,6 +94,7 @@ class FakeKernel final : public LinkControl, public TapFront {
   // -- TapFront
   int ifindex() const override { return tapIndex; }
   std::vector<std::string> operatorOffloadsOff() override { return operatorOff; }
+  std::pair<std::uint32_t, std::uint32_t> gsoLimitsWritten() const override { return gsoWritten; }
   Status applyCapabilities(const Capabilities& caps) override {
     calls.push_back("tap.applyCapabilities");
     if (auto it = faults.find({"tap.applyCapabilities", 0}); it != faults.end()) {
@@ -126,6 +127,7 @@ class FakeKernel final : public LinkControl, public TapFront {
   int tapIndex = 0;
   Capabilities tapCaps;
   std::vector<std::string> operatorOff;  // what operatorOffloadsOff() says
+  std::pair<std::uint32_t, std::uint32_t> gsoWritten{0, 0};  // what gsoLimitsWritten() says
   bool tapCarrier = false;
   std::uint32_t tapMtu = 1500;
   MacAddress tapMac;

@@ -89,6 +89,9 @@ TEST_F(OperatorIntent, GsoLimitsLoweredOnTvf0SurviveSwitches) {
   topo->addVf("vf1");
   ASSERT_TRUE(topo->waitForState("active", "vf"));
   EXPECT_TRUE(guestShows("ip -d link show tvf0", lowered)) << "after a surprise removal and a new VF";
+  // The status says what tvf0 has, not what the paths would allow.
+  EXPECT_EQ(topo->status()["caps"]["gso_max_size"], 16384) << topo->status()["caps"].dump();
+  EXPECT_EQ(topo->status()["caps"]["gso_max_segs"], 32) << topo->status()["caps"].dump();
   EXPECT_TRUE(contains(topo->tvfdLog(), "gso_max_size 16384 gso_max_segs 32 kept as the operator set them"))
       << topo->tvfdLog();
   // Raised to the maximum again: the ceiling is gone at the next switch.

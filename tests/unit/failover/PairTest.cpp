@@ -344,6 +344,15 @@ TEST_F(PairTest, StatusSaysTheOffloadsTheOperatorTurnedOffOnTheTap) {
   EXPECT_EQ(pair->status().operatorOffloadsOff, kernel.operatorOff);
 }
 
+TEST_F(PairTest, StatusGivesTheGsoLimitsTheTapHasUnderTheOperatorsOwn) {
+  const auto paths = pair->status().caps;
+  EXPECT_EQ(paths.gsoMaxSize, kernel.tapCaps.gsoMaxSize);
+  kernel.gsoWritten = {16384, 32};  // the operator lowered them on the TAP
+  EXPECT_EQ(pair->status().caps.gsoMaxSize, 16384u);
+  EXPECT_EQ(pair->status().caps.gsoMaxSegs, 32u);
+  EXPECT_EQ(pair->status().caps.offloads, paths.offloads);
+}
+
 TEST_F(PairTest, AttachSoonAfterThePlugWaitsOnlyTheRestOfAttachWait) {
   detachAndUnplug();
   plug(7, "vf9");
