@@ -15,6 +15,11 @@ namespace tvf {
 // half of one. Errors: the errno of the write or the rename, with the path.
 Status writeFileAtomically(const std::string& path, const std::string& text);
 
+// The whole of the regular file `path` (at most 16 MiB: no state file of
+// tvf's comes near). Errors: ENOENT when there is none; EISDIR, EINVAL (not
+// a regular file), EFBIG, or the errno of open/read. Never throws.
+Result<std::string> readStateFile(const std::string& path);
+
 // The pause before trying a failed repair again: 1 s, then doubling up to
 // 30 s; reset() after a success. Used where a check runs every 250 ms and
 // a failure would otherwise be retried (and logged) at that rate.

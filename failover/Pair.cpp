@@ -140,6 +140,18 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
     onLinkChanged(vf);
     return;
   }
+  // The VF held before the restart turns up while the pair waits for
+  // another (the startup's link dump comes in ifindex order): it is the
+  // one taken back, at once; the other stays a candidate.
+  if (state_ == PairState::Waiting && vf_ && resumable(vf) && !resumable(*vf_) && candidates_.accepts(vf)) {
+    log_->info("{}: VF {} was this pair's before the restart: taken instead of {}", config_->name, vf.ifname,
+               vf_->ifname);
+    vf_ = vf;
+    vfGone_ = false;
+    ++generation_;
+    execute(PairAction::StartAttachWait);
+    return;
+  }
   if (state_ == PairState::NoVf) {
     if (held_) {
       log_->info("{}: VF {} present but the pair is held by a planned detach", config_->name,
@@ -158,6 +170,23 @@ void Pair::onVfCandidate(const LinkInfo& vf) {
   offered_ = vf;
   dispatch(PairEvent::VfAppeared);
   offered_.reset();
+}
+
+void Pair::onVfStoppedMatching(int ifindex) {
+  owner_.check();
+  const bool ours = vf_ && vf_->ifindex == ifindex && !vfGone_;
+  onLinkRemoved(ifindex);
+  // Still here, but no VF of this pair's: it gets back what it had before
+  // the claim, as at a planned detach.
+  if (ours) {
+    if (auto st = deps_.links.releaseBackend(ifindex); !st)
+      log_->warn("{}: release of ifindex {}: {}", config_->name, ifindex, st.error().describe());
+  }
+}
+
+bool Pair::resumable(const LinkInfo& vf) const {
+  const auto it = claimedBefore_.find(vf.ifindex);
+  return it != claimedBefore_.end() && it->second == vf.ifname;
 }
 
 void Pair::onLinkRemoved(int ifindex) {
@@ -386,9 +415,8 @@ void Pair::execute(PairAction action) {
     case PairAction::StartAttachWait: {
       const auto now = deps_.clock.now();
       const auto since = (vf_ ? candidates_.since(vf_->ifindex) : std::nullopt).value_or(now);
-      const auto before = vf_ ? claimedBefore_.find(vf_->ifindex) : claimedBefore_.end();
-      const bool resumed = before != claimedBefore_.end() && before->second == vf_->ifname;
-      claimedBefore_.clear();
+      const bool resumed = vf_ && resumable(*vf_);
+      if (resumed) claimedBefore_.clear();
       const auto at = resumed ? now : std::max(now, since + config_->attachWait);
       deadline_ = Deadline{at, DeadlineKind::AttachWait, generation_};
       if (resumed) {

@@ -134,6 +134,10 @@ class Pair {
   PathKind txPath() const { return txPath_; }
   std::uint64_t generation() const { return generation_; }
   const std::optional<LinkInfo>& vf() const { return vf_; }
+  // The attached VF no longer matches the pair (its MAC changed, it was
+  // enslaved elsewhere) but is still here: the pair lets it go as if it had
+  // left, and releases its claim.
+  void onVfStoppedMatching(int ifindex);
   int syntheticIndex() const { return synthetic_.ifindex; }
   MacAddress mac() const { return synthetic_.mac; }
   int tapIndex() const { return tap_.ifindex; }
@@ -199,7 +203,11 @@ class Pair {
   CandidateSet candidates_;
   std::optional<LinkInfo> offered_;     // the candidate of the event in flight
   bool held_ = false;
-  std::map<int, std::string> claimedBefore_;  // resumeAfterRestart; emptied by the first attach wait
+  // resumeAfterRestart; emptied once the pair waits for one of them.
+  std::map<int, std::string> claimedBefore_;
+  // Whether `vf` (its ifindex and name) is a VF the pair held before the
+  // restart.
+  bool resumable(const LinkInfo& vf) const;
   int leftToOs_ = 0;  // transparent: false: the last VF said to be left to the OS (ifindex)
 
   PathKind txPath_ = PathKind::Synthetic;

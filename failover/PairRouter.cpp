@@ -38,7 +38,7 @@ void PairRouter::onLinkPresent(const LinkInfo& link) {
       // The attached VF stopped matching (MAC changed, enslaved elsewhere).
       log_->warn("{}: VF {} no longer matches ({})", pair.config().name, link.ifname,
                  verdictName(v));
-      pair.onLinkRemoved(link.ifindex);
+      pair.onVfStoppedMatching(link.ifindex);
     } else if (v == VfVerdict::ExcludedKind || v == VfVerdict::Enslaved) {
       log_->debug("{}: {} has the pair's MAC but is not a VF ({})", pair.config().name,
                   link.ifname, verdictName(v));

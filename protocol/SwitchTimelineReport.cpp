@@ -62,9 +62,9 @@ Status saveTimeline(const std::string& path, const SwitchTimeline& timeline) {
 }
 
 Result<SwitchTimeline> loadTimeline(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return Error{ENOENT, "read " + path};
-  auto j = nlohmann::json::parse(f, nullptr, false);
+  auto text = readStateFile(path);
+  if (!text) return text.error();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded()) return Error{EINVAL, path + ": not JSON"};
   auto t = SwitchTimeline::fromJson(j);
   if (!t) return Error{t.error().code, path + ": " + t.error().what};

@@ -117,9 +117,12 @@ std::vector<std::uint8_t> fromHex(const std::string& s) {
 BackendClaimer::BackendClaimer(NetlinkRequester& nl, std::string stateFile)
     : nl_(nl), stateFile_(std::move(stateFile)), log_(moduleLogger("claim")) {
   if (stateFile_.empty()) return;
-  std::ifstream in(stateFile_);
-  if (!in) return;
-  auto j = nlohmann::json::parse(in, nullptr, false);
+  auto text = readStateFile(stateFile_);
+  if (!text) {
+    if (text.error().code != ENOENT) log_->warn("ignoring claim records: {}", text.error().describe());
+    return;
+  }
+  auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_array()) {
     log_->warn("ignoring unreadable claim records in {}", stateFile_);
     return;
@@ -187,8 +190,16 @@ std::optional<BackendClaimer::Claim> BackendClaimer::takeRecord(int ifindex, con
   if (it == inherited_.end()) return std::nullopt;
   Claim c = std::move(it->second);
   inherited_.erase(it);
-  // An ifindex is never reused while the netdev lives; a rename is fine.
-  c.ifname = ifname;
+  // The record names the netdev as it was at the previous run's end (the
+  // claims follow renames): another name at that ifindex is another netdev
+  // (the recorded one left while no tvfd ran), claimed afresh, so that its
+  // own state is what a release restores.
+  if (c.ifname != ifname) {
+    log_->info("the previous run's claim record of {} (ifindex {}) is not {}'s: that netdev is gone", c.ifname,
+               ifindex, ifname);
+    saveRecords();
+    return std::nullopt;
+  }
   return c;
 }
 
@@ -540,11 +551,39 @@ Status BackendClaimer::release(int ifindex) {
   return Status::ok();
 }
 
+void BackendClaimer::releaseInherited(const std::set<int>& keep) {
+  if (inherited_.empty()) return;
+  bool dropped = false;
+  std::vector<int> released;
+  for (auto it = inherited_.begin(); it != inherited_.end();) {
+    if (keep.count(it->first)) {
+      ++it;
+      continue;
+    }
+    // Gone (unplugged while no tvfd ran, or its ifindex now another
+    // netdev's): nothing of the claim is left to restore.
+    if (ifnameOf(it->first) != it->second.ifname) {
+      log_->info("dropped the previous run's claim record of {} (ifindex {}): the netdev is gone", it->second.ifname,
+                 it->first);
+      it = inherited_.erase(it);
+      dropped = true;
+      continue;
+    }
+    log_->info("releasing {} (ifindex {}): claimed by the previous run, taken by no pair now", it->second.ifname,
+               it->first);
+    claims_[it->first] = std::move(it->second);
+    released.push_back(it->first);
+    it = inherited_.erase(it);
+  }
+  for (const int ifindex : released) (void)release(ifindex);  // each saves the records
+  if (dropped && released.empty()) saveRecords();
+}
+
 void BackendClaimer::releaseAll() {
   while (!claims_.empty()) (void)release(claims_.begin()->first);
-  // Records of netdevs this run never met again (a VF unplugged while the
-  // daemon was down) are dropped: there is nothing left to restore.
-  inherited_.clear();
+  // The previous run's records no pair took again: released where the
+  // netdev is still here, dropped where it is gone.
+  releaseInherited({});
   saveRecords();
 }
 

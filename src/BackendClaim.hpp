@@ -66,6 +66,11 @@ class BackendClaimer final : public IngressHooks {
   std::vector<std::pair<int, std::string>> inheritedHooks() const override;
   // The previous run's claims not yet re-claimed: ifindex -> name then.
   std::map<int, std::string> inheritedClaims() const;
+  // Releases the previous run's claims not yet re-claimed, but for those in
+  // `keep` (what pairs may still take back): a backend no pair takes again
+  // gets back what it had before that run's claim. A record whose netdev is
+  // gone, or whose ifindex another netdev now has, is dropped.
+  void releaseInherited(const std::set<int>& keep);
 
  private:
   // Warnings of one kind of repair on one claim: at most one per 10 s,

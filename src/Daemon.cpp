@@ -168,9 +168,8 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
     log_->info("{}: re-adopted the existing TAP (ifindex {})", cfg.name, rt->tap->ifindex());
     // The operator's offload and GSO choices on it, as the last run knew
     // them: restored before the first switch rewrites offloads and limits.
-    if (std::ifstream in(intentPath(cfg.name)); in && cfg.persist) {
-      auto j = nlohmann::json::parse(in, nullptr, false);
-      if (j.is_object()) rt->tap->restoreIntent(j);
+    if (auto j = readStateJson(intentPath(cfg.name), "operator choices", cfg.name); j && cfg.persist) {
+      if (j->is_object()) rt->tap->restoreIntent(*j);
       else log_->warn("{}: ignoring unreadable operator choices {}", cfg.name, intentPath(cfg.name));
     }
   }
@@ -211,18 +210,20 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   // A planned detach survives a restart: the hold is back before the pair
   // can take a VF (link events wait in early_ until every pair is set up).
   rt->holdOnFile = holdJson(cfg.name, false);  // no file: not held
-  if (std::ifstream in(holdPath(cfg.name)); in) {
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_object() && j.value("held", false)) {
+  if (auto j = readStateJson(holdPath(cfg.name), "hold state", cfg.name)) {
+    const auto held = j->is_object() ? j->find("held") : j->end();
+    const auto pair = j->is_object() ? j->find("pair") : j->end();
+    if (held == j->end() || !held->is_boolean() || pair == j->end() || *pair != cfg.name) {
+      log_->warn("{}: ignoring unreadable hold state {}", cfg.name, holdPath(cfg.name));
+    } else if (held->get<bool>()) {
       rt->pair->startHeld();
       rt->holdOnFile = holdJson(cfg.name, true);
-    } else if (j.is_discarded()) {
-      log_->warn("{}: ignoring unreadable hold state {}", cfg.name, holdPath(cfg.name));
     }
   }
   if (cfg.persist) {
-    if (std::ifstream in(countersPath(cfg.name)); in) {
-      auto j = nlohmann::json::parse(in, nullptr, false);
+    if (auto text = readStateFile(countersPath(cfg.name)); text || text.error().code != ENOENT) {
+      if (!text) log_->warn("{}: ignoring counters: {}", cfg.name, text.error().describe());
+      auto j = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json(nlohmann::json::value_t::discarded);
       // A count near 2^64 is no count tvf wrote (it would wrap on the next
       // frame): such a file is ignored and rewritten.
       auto plausible = [](const PathCounters& c) {
@@ -509,6 +510,17 @@ void Daemon::pollMulticast() {
   }
   // On the same cadence: what someone changed on a claimed backend.
   links_->claimer().holdClaims();
+  // The previous run's claims that no pair is taking back (its synthetic,
+  // the VF it has or waits for) are released: by the first pass the
+  // startup's links were offered and a VF held before the restart taken.
+  if (!links_->claimer().inheritedClaims().empty()) {
+    std::set<int> keep;
+    for (auto& rt : pairs_) {
+      keep.insert(rt->pair->syntheticIndex());
+      if (const auto& vf = rt->pair->vf()) keep.insert(vf->ifindex);
+    }
+    links_->claimer().releaseInherited(keep);
+  }
   nextMulticastPoll_ = clock_.now() + std::chrono::milliseconds(250);
 }
 
@@ -556,6 +568,16 @@ void Daemon::saveHolds() {
     writeStateFile(rt->holdOnFile, holdPath(rt->config->name), holdJson(rt->config->name, rt->pair->held()),
                    "hold state", rt->config->name);
   }
+}
+
+std::optional<nlohmann::json> Daemon::readStateJson(const std::string& path, std::string_view what,
+                                                    const std::string& pair) {
+  auto text = readStateFile(path);
+  if (!text) {
+    if (text.error().code != ENOENT) log_->warn("{}: ignoring {}: {}", pair, what, text.error().describe());
+    return std::nullopt;
+  }
+  return nlohmann::json::parse(*text, nullptr, false);  // discarded when not JSON
 }
 
 std::string Daemon::holdJson(const std::string& pair, bool held) {

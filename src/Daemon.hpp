@@ -76,6 +76,9 @@ class Daemon final : public CommandTarget {
   void writeStateFile(std::string& onFile, const std::string& path, std::string text, std::string_view what,
                       const std::string& pair);
   static std::string holdJson(const std::string& pair, bool held);
+  // A state file's JSON (a discarded value when it is not JSON); nullopt
+  // when there is none, or when it cannot be read (logged, with `what`).
+  std::optional<nlohmann::json> readStateJson(const std::string& path, std::string_view what, const std::string& pair);
   void onLinkEvent(const LinkEvent& e);
   void onControl(ControlServer::ClientId id, const nlohmann::json& req);
   void onSignal();

@@ -297,6 +297,148 @@ TEST_P(FieldReportsHold, HoldSurvivesARestart) {
 INSTANTIATE_TEST_SUITE_P(Signals, FieldReportsHold, ::testing::Values(SIGKILL, SIGTERM),
                          [](const auto& p) { return std::string(p.param == SIGKILL ? "Kill9" : "Sigterm"); });
 
+// ---- kinds 1 and 5: the previous run's claims that no pair takes back ------
+// A tvfd killed while it held a claim leaves its record; the next run took
+// the claim back only when its pair took that netdev again. A VF it did not
+// take (a planned detach killed before it had released the VF, another VF
+// taken first) kept the previous run's program and IPv6 off for good, even
+// past a clean exit. Now such a backend is released: what it had before the
+// claim comes back.
+
+class FieldReportsInherited : public FieldReports {
+ protected:
+  // A VF veth at a chosen ifindex, its peer on the host's bridge.
+  void plugVfAt(const std::string& name, int ifindex) {
+    ASSERT_EQ(run("ip -n " + topo->guest() + " link add " + name + " index " + std::to_string(ifindex) +
+                  " address 02:00:c6:12:00:02 type veth peer name h" + name + " netns " + topo->host())
+                  .status,
+              0);
+    ASSERT_EQ(topo->inHost("ip link set h" + name + " master br0 up").status, 0);
+  }
+  // Released: no program of tvf's on its ingress, IPv6 as it was (on), no record.
+  void expectReleased(const std::string& ifname) {
+    EXPECT_TRUE(Topology::waitFor(
+        [&] { return !contains(topo->inGuest("tc filter show dev " + ifname + " ingress").out, "tvf_"); }, 10s))
+        << ifname << ": " << topo->inGuest("tc filter show dev " + ifname + " ingress").out;
+    EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf." + ifname + ".disable_ipv6").out, "0\n") << ifname;
+    EXPECT_TRUE(Topology::waitFor([&] { return recordsOf(ifindexOf(ifname)) == 0; }, 10s)) << claimRecords().dump();
+  }
+};
+
+// A planned detach killed within its drain (`tvfctl detach` without --wait,
+// then kill -9) leaves the hold on file and the VF's record: the hold is
+// written first, the VF released after the drain. Made here without the race:
+// the VF's record left by a kill -9, the hold as that detach writes it.
+TEST_F(FieldReportsInherited, AVfDetachedJustBeforeAKillIsReleasedByTheNextRun) {
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  topo->stopTvfd(SIGKILL);
+  ASSERT_EQ(recordsOf(ifindexOf("vf0")), 1) << claimRecords().dump();
+  { std::ofstream(topo->dir() + "/hold-tvf0.json") << R"({"held":true,"pair":"tvf0"})" << "\n"; }
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_EQ(topo->status()["held"], true);
+  expectReleased("vf0");
+  // And a clean exit leaves it as it is.
+  topo->stopTvfd(SIGTERM);
+  EXPECT_FALSE(contains(topo->inGuest("tc filter show dev vf0 ingress").out, "tvf_"));
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.vf0.disable_ipv6").out, "0\n");
+}
+
+TEST_F(FieldReportsInherited, ARestartTakesBackItsVfThoughAnotherHasALowerIfindex) {
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  ASSERT_NO_FATAL_FAILURE(plugVfAt("vf9", 50));
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  ASSERT_EQ(topo->status()["vf"]["ifname"], "vf9");
+  ASSERT_NO_FATAL_FAILURE(plugVfAt("vf8", 40));  // a second VF: not taken
+  ASSERT_TRUE(Topology::waitFor([&] { return topo->status()["candidates"] == nlohmann::json{"vf8"}; }, 10s))
+      << topo->status().dump();
+  topo->stopTvfd(SIGKILL);
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_EQ(topo->status()["vf"]["ifname"], "vf9") << topo->status().dump();
+  EXPECT_TRUE(topo->waitForLog("VF vf9 was this pair's before the restart")) << topo->tvfdLog();
+  expectClaimed("vf9", false);
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.vf8.disable_ipv6").out, "0\n");
+  EXPECT_FALSE(contains(topo->inGuest("tc filter show dev vf8 ingress").out, "tvf_"));
+}
+
+TEST_F(FieldReportsInherited, AClaimRecordIsNotAppliedToAnotherNetdevWithItsIfindex) {
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  ASSERT_NO_FATAL_FAILURE(plugVfAt("vf0", 60));
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  topo->stopTvfd(SIGKILL);
+  topo->delVf("vf0");
+  // A new VF that the kernel happens to give ifindex 60, with a state of its own.
+  ASSERT_NO_FATAL_FAILURE(plugVfAt("vfn", 60));
+  ASSERT_EQ(topo->inGuest("ip link set vfn mtu 1400 && ip addr add 198.18.0.44/24 dev vfn && "
+                          "sysctl -qw net.ipv6.conf.vfn.disable_ipv6=1")
+                .status,
+            0);
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_FALSE(contains(topo->tvfdLog(), "re-claimed vfn")) << topo->tvfdLog();
+  // Released at a clean exit: what vfn had before this run's claim.
+  topo->stopTvfd(SIGTERM);
+  auto vfn = topo->inGuest("ip -o link show vfn; ip -o -4 addr show dev vfn").out;
+  EXPECT_TRUE(contains(vfn, "mtu 1400")) << vfn;
+  EXPECT_TRUE(contains(vfn, "198.18.0.44/24")) << vfn;
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.vfn.disable_ipv6").out, "1\n");
+}
+
+// ---- kind 3: a claimed VF that stops matching is released --------------------
+
+TEST_F(FieldReports, AVfWhoseMacChangesIsReleased) {
+  ASSERT_TRUE(topo->startTvfd());
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  const int vf0 = ifindexOf("vf0");
+  ASSERT_EQ(topo->inGuest("ip link set vf0 address 02:00:c6:12:00:98").status, 0);
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_TRUE(Topology::waitFor(
+      [&] { return !contains(topo->inGuest("tc filter show dev vf0 ingress").out, "tvf_"); }, 10s))
+      << topo->inGuest("tc filter show dev vf0 ingress").out;
+  // No record: no claim that tvf keeps up on it any more.
+  EXPECT_TRUE(Topology::waitFor([&] { return recordsOf(vf0) == 0; }, 10s)) << claimRecords().dump();
+  EXPECT_EQ(topo->inGuest("sysctl -n net.ipv6.conf.vf0.disable_ipv6").out, "0\n");
+  EXPECT_TRUE(topo->waitForLog("VF vf0 no longer matches"));
+}
+
+// ---- state files: whatever is in them, tvfd starts ------------------------
+
+TEST_F(FieldReports, OddStateFilesAreIgnoredWithAWarning) {
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  topo->stopTvfd(SIGTERM);
+  const std::string d = topo->dir();
+  auto said = [&](const std::string& what) {
+    const std::string log = topo->tvfdLog();
+    std::size_t n = 0;
+    for (auto at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  for (const std::string& hold : {R"({"held":"yes","pair":"tvf0"})", R"({"held":1,"pair":"tvf0"})",
+                                  R"({"held":true,"pair":"other"})", R"({"held":true})"}) {
+    { std::ofstream(d + "/hold-tvf0.json") << hold; }
+    const std::size_t before = said("ignoring unreadable hold state");
+    ASSERT_TRUE(topo->restartTvfd()) << hold << "\n" << topo->tvfdLog();
+    EXPECT_EQ(topo->status()["held"], false) << hold;
+    EXPECT_EQ(said("ignoring unreadable hold state"), before + 1) << hold;
+    topo->stopTvfd(SIGTERM);
+  }
+  std::filesystem::remove(d + "/hold-tvf0.json");
+  for (const char* f : {"hold-tvf0.json", "intent-tvf0.json", "counters-tvf0.json", "events-tvf0.json", "claims.json"}) {
+    std::filesystem::remove(d + "/" + f);
+    ASSERT_TRUE(std::filesystem::create_directory(d + "/" + f)) << f;
+    const std::size_t before = said("is a directory");
+    ASSERT_TRUE(topo->restartTvfd()) << f << "\n" << topo->tvfdLog();
+    EXPECT_EQ(topo->status()["state"], "novf") << f;
+    EXPECT_EQ(said("is a directory"), before + 1) << f << "\n" << topo->tvfdLog();
+    topo->stopTvfd(SIGTERM);
+    std::filesystem::remove(d + "/" + f);
+  }
+}
+
 // ---- kind 5: a second tvfd never touches a running one's state --------------
 
 class FieldReportsSecondTvfd : public FieldReports {

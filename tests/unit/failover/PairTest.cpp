@@ -231,6 +231,27 @@ TEST_F(PairTest, AnotherVfThanThePreviousRunsStillWaits) {
   EXPECT_EQ(pair->state(), PairState::Active);
 }
 
+TEST_F(PairTest, TheVfOfThePreviousRunIsTakenBackThoughAnotherCameFirst) {
+  pair->resumeAfterRestart({{kVf + 1, "vf1"}});
+  plug(kVf, "vf0");  // the startup's links come in ifindex order
+  EXPECT_EQ(pair->state(), PairState::Waiting);
+  plug(kVf + 1, "vf1");
+  elapse(1ms);
+  EXPECT_EQ(pair->state(), PairState::Active);
+  ASSERT_TRUE(pair->vf());
+  EXPECT_EQ(pair->vf()->ifname, "vf1");
+  EXPECT_FALSE(kernel.links[kVf].claimed);
+  EXPECT_EQ(pair->status().candidates, std::vector<std::string>{"vf0"});
+}
+
+TEST_F(PairTest, AVfThatStopsMatchingWhileStillHereIsReleased) {
+  attach();
+  ASSERT_TRUE(kernel.links[kVf].claimed);
+  pair->onVfStoppedMatching(kVf);
+  EXPECT_EQ(pair->state(), PairState::Detaching);
+  EXPECT_FALSE(kernel.links[kVf].claimed);
+}
+
 TEST_F(PairTest, AttachOrderIsUpThenPortThenSwitch) {
   plug(kVf, "vf0");
   elapse(2000ms);
