@@ -282,7 +282,7 @@ void Daemon::tearDown() {
       rt.datapath->stop();
     }
   }
-  if (links_) links_->claimer().releaseAll();
+  if (links_) links_->releaseAll();
   for (auto it = pairs_.rbegin(); it != pairs_.rend(); ++it) {
     (*it)->pair.reset();
     (*it)->announcer.reset();

@@ -101,6 +101,15 @@ Status NetlinkLinkControl::claimBackend(int ifindex) {
   return st;
 }
 
+void NetlinkLinkControl::releaseAll() {
+  while (!multicast_.empty()) {
+    const int ifindex = multicast_.begin()->first;
+    (void)setMulticast(ifindex, {});
+    multicast_.erase(ifindex);
+  }
+  claimer_.releaseAll();
+}
+
 Status NetlinkLinkControl::releaseBackend(int ifindex) {
   if (auto it = multicast_.find(ifindex); it != multicast_.end()) {
     (void)setMulticast(ifindex, {});

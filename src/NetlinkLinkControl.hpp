@@ -27,6 +27,9 @@ class NetlinkLinkControl final : public LinkControl {
   Status setMulticast(int ifindex, const std::vector<MacAddress>& groups) override;
   Status claimBackend(int ifindex) override;
   Status releaseBackend(int ifindex) override;
+  // A clean exit: every backend released, the multicast addresses tvf
+  // added to each removed first (as releaseBackend does for one).
+  void releaseAll();
   Result<LinkInfo> currentLink(int ifindex) override { return nl_.getLink(ifindex); }
 
   BackendClaimer& claimer() { return claimer_; }

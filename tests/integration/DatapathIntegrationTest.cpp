@@ -274,7 +274,8 @@ TEST_F(Datapath, CleanExitRestoresTheBackends) {
                           "ip addr add 198.19.7.5/24 dev eth0 && ip link set eth0 promisc on mtu 1400 && "
                           "sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0").status, 0);
   auto snapshot = [&] {
-    return topo->inGuest("ip -o link show eth0; ip -o addr show dev eth0; "
+    // With its multicast list: tvf0's groups, which tvf mirrors onto it, go.
+    return topo->inGuest("ip -o link show eth0; ip -o addr show dev eth0; ip maddr show dev eth0; "
                          "sysctl -n net.ipv6.conf.eth0.disable_ipv6; tc qdisc show dev eth0").out;
   };
   const std::string before = snapshot();
