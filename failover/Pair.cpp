@@ -85,6 +85,12 @@ void Pair::startHeld() {
   log_->info("{}: held by a planned detach made before the restart; tvfctl attach ends it", config_->name);
 }
 
+void Pair::startAttachOnly(const std::string& ifname) {
+  owner_.check();
+  candidates_.prefer(ifname);
+  log_->info("{}: takes only VF {}, as tvfctl attach asked before the restart", config_->name, ifname);
+}
+
 void Pair::resumeAfterRestart(const std::map<int, std::string>& claimedBefore) {
   owner_.check();
   claimedBefore_.insert(claimedBefore.begin(), claimedBefore.end());

@@ -69,6 +69,12 @@ class Pair {
   // (the daemon keeps the hold on file): no VF attaches until
   // requestAttach. Call before start() and before any VF is offered.
   void startHeld();
+  // Starts the pair taking only `ifname`, as `tvfctl attach PAIR IFNAME`
+  // left it before a restart (kept with the hold). Call before any VF is
+  // offered.
+  void startAttachOnly(const std::string& ifname);
+  // The VF `tvfctl attach PAIR IFNAME` named, while that choice stands.
+  const std::optional<std::string>& attachOnly() const { return candidates_.preferred(); }
   // The backends the previous run had claimed (ifindex -> name), from its
   // records: the first VF found after a restart, if it is one of them by
   // ifindex and name, attaches at once, without attach_wait (that wait lets

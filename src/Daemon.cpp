@@ -209,15 +209,18 @@ Status Daemon::setUpPair(const PairConfig& cfg) {
   rt->pair->resumeAfterRestart(links_->claimer().inheritedClaims());
   // A planned detach survives a restart: the hold is back before the pair
   // can take a VF (link events wait in early_ until every pair is set up).
-  rt->holdOnFile = holdJson(cfg.name, false);  // no file: not held
+  rt->holdOnFile = holdJson(cfg.name, false, std::nullopt);  // no file: not held
   if (auto j = readStateJson(holdPath(cfg.name), "hold state", cfg.name)) {
     const auto held = j->is_object() ? j->find("held") : j->end();
     const auto pair = j->is_object() ? j->find("pair") : j->end();
-    if (held == j->end() || !held->is_boolean() || pair == j->end() || *pair != cfg.name) {
+    const auto only = j->is_object() ? j->find("attach_only") : j->end();
+    if (held == j->end() || !held->is_boolean() || pair == j->end() || *pair != cfg.name ||
+        (only != j->end() && !only->is_null() && !only->is_string())) {
       log_->warn("{}: ignoring unreadable hold state {}", cfg.name, holdPath(cfg.name));
-    } else if (held->get<bool>()) {
-      rt->pair->startHeld();
-      rt->holdOnFile = holdJson(cfg.name, true);
+    } else {
+      if (held->get<bool>()) rt->pair->startHeld();
+      if (only != j->end() && only->is_string()) rt->pair->startAttachOnly(only->get<std::string>());
+      rt->holdOnFile = holdJson(cfg.name, rt->pair->held(), rt->pair->attachOnly());
     }
   }
   if (cfg.persist) {
@@ -565,7 +568,7 @@ std::filesystem::path Daemon::stateDir() const {
 void Daemon::saveHolds() {
   for (auto& rt : pairs_) {
     if (!rt->pair) continue;
-    writeStateFile(rt->holdOnFile, holdPath(rt->config->name), holdJson(rt->config->name, rt->pair->held()),
+    writeStateFile(rt->holdOnFile, holdPath(rt->config->name), holdJson(rt->config->name, rt->pair->held(), rt->pair->attachOnly()),
                    "hold state", rt->config->name);
   }
 }
@@ -580,8 +583,10 @@ std::optional<nlohmann::json> Daemon::readStateJson(const std::string& path, std
   return nlohmann::json::parse(*text, nullptr, false);  // discarded when not JSON
 }
 
-std::string Daemon::holdJson(const std::string& pair, bool held) {
-  return nlohmann::json{{"pair", pair}, {"held", held}}.dump() + "\n";
+std::string Daemon::holdJson(const std::string& pair, bool held, const std::optional<std::string>& attachOnly) {
+  nlohmann::json j{{"pair", pair}, {"held", held}, {"attach_only", nullptr}};
+  if (attachOnly) j["attach_only"] = *attachOnly;
+  return j.dump() + "\n";
 }
 
 void Daemon::writeStateFile(std::string& onFile, const std::string& path, std::string text, std::string_view what,

@@ -75,7 +75,9 @@ class Daemon final : public CommandTarget {
   // once per change. `what` names the file in that log line.
   void writeStateFile(std::string& onFile, const std::string& path, std::string text, std::string_view what,
                       const std::string& pair);
-  static std::string holdJson(const std::string& pair, bool held);
+  // hold-PAIR.json: the planned detach's hold and the VF `tvfctl attach
+  // PAIR IFNAME` named, both kept across a restart.
+  static std::string holdJson(const std::string& pair, bool held, const std::optional<std::string>& attachOnly);
   // A state file's JSON (a discarded value when it is not JSON); nullopt
   // when there is none, or when it cannot be read (logged, with `what`).
   std::optional<nlohmann::json> readStateJson(const std::string& path, std::string_view what, const std::string& pair);

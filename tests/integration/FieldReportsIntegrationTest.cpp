@@ -294,6 +294,31 @@ TEST_P(FieldReportsHold, HoldSurvivesARestart) {
   EXPECT_TRUE(contains(ping.out, " 0% packet loss")) << ping.out;
 }
 
+// `tvfctl attach PAIR IFNAME` names the one VF the pair takes: a restart
+// forgot it (attach_only null), and the pair took whichever VF came first.
+TEST_P(FieldReportsHold, AttachOnlySurvivesARestart) {
+  ASSERT_TRUE(topo->startTvfd("    persist: true\n"));
+  topo->addVf("vf0");
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  topo->addVf("vf1");
+  ASSERT_EQ(topo->tvfctl("detach tvf0 --wait").status, 0);
+  ASSERT_EQ(topo->tvfctl("attach tvf0 vf1").status, 0);
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  ASSERT_EQ(topo->status()["attach_only"], "vf1") << topo->status().dump();
+  ASSERT_TRUE(Topology::waitFor([&] { return holdFile().value("attach_only", nlohmann::json()) == "vf1"; }, 10s))
+      << holdFile().dump();
+  topo->stopTvfd(GetParam());
+  ASSERT_TRUE(topo->restartTvfd());
+  ASSERT_TRUE(topo->waitForState("active", "vf"));
+  EXPECT_EQ(topo->status()["vf"]["ifname"], "vf1") << topo->status().dump();
+  EXPECT_EQ(topo->status()["attach_only"], "vf1") << topo->status().dump();
+  // vf1 goes: vf0 stays untaken, as before the restart.
+  topo->delVf("vf1");
+  ASSERT_TRUE(topo->waitForState("novf", "synthetic"));
+  EXPECT_EQ(topo->status()["attach_only"], "vf1") << topo->status().dump();
+  EXPECT_TRUE(topo->waitForLog("VF vf0 ignored, attach asked for vf1")) << topo->tvfdLog();
+}
+
 INSTANTIATE_TEST_SUITE_P(Signals, FieldReportsHold, ::testing::Values(SIGKILL, SIGTERM),
                          [](const auto& p) { return std::string(p.param == SIGKILL ? "Kill9" : "Sigterm"); });
 
