@@ -235,8 +235,15 @@ Status TcRedirect::setBackend(RedirectSlot slot, int ifindex) {
   std::uint32_t key = static_cast<std::uint32_t>(slot);
   bpf_devmap_val v = {};
   v.ifindex = static_cast<std::uint32_t>(ifindex);
-  if (bpf_map_update_elem(portsFd_, &key, &v, BPF_ANY) < 0)
-    return Status::fail(errno, "put " + ifnameOf(ifindex) + " in slot " + std::to_string(key) + " of " + pair_);
+  if (bpf_map_update_elem(portsFd_, &key, &v, BPF_ANY) < 0) {
+    const int err = errno;  // read first: the name lookup below sets its own
+    // The DEVMAP refuses an ifindex with no netdev with EINVAL: said as ENXIO.
+    char name[IF_NAMESIZE] = {};
+    if (err == EINVAL && if_indextoname(static_cast<unsigned>(ifindex), name) == nullptr)
+      return Status::fail(ENXIO, "put ifindex " + std::to_string(ifindex) + " in slot " + std::to_string(key) +
+                                     " of " + pair_ + ": no such netdev");
+    return Status::fail(err, "put " + ifnameOf(ifindex) + " in slot " + std::to_string(key) + " of " + pair_);
+  }
   return Status::ok();
 }
 

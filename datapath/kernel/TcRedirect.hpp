@@ -177,8 +177,8 @@ class TcRedirect {
 
   // Map writes; each takes effect for the next frame. EINVAL for a slot
   // outside Vf/Synthetic or a non-positive ifindex; errno from the kernel
-  // otherwise (setBackend: ENXIO when the ifindex does not exist, as the
-  // DEVMAP resolves it at update time).
+  // otherwise (setBackend: ENXIO when the ifindex does not exist: the
+  // DEVMAP resolves it at update time and says EINVAL).
   Status setTap(int tapIfindex);
   Status setBackend(RedirectSlot slot, int ifindex);
   Status clearBackend(RedirectSlot slot);  // ok when already clear
