@@ -197,8 +197,8 @@ std::optional<BackendClaimer::Claim> BackendClaimer::takeRecord(int ifindex, con
   if (c.ifname != ifname) {
     log_->info("the previous run's claim record of {} (ifindex {}) is not {}'s: that netdev is gone", c.ifname,
                ifindex, ifname);
-    saveRecords();
-    return std::nullopt;
+    return std::nullopt;  // the fresh claim that follows saves the records
+
   }
   return c;
 }

@@ -66,6 +66,7 @@ class BackendClaimer final : public IngressHooks {
   std::vector<std::pair<int, std::string>> inheritedHooks() const override;
   // The previous run's claims not yet re-claimed: ifindex -> name then.
   std::map<int, std::string> inheritedClaims() const;
+  bool hasInheritedClaims() const { return !inherited_.empty(); }
   // Releases the previous run's claims not yet re-claimed, but for those in
   // `keep` (what pairs may still take back): a backend no pair takes again
   // gets back what it had before that run's claim. A record whose netdev is

@@ -516,7 +516,7 @@ void Daemon::pollMulticast() {
   // The previous run's claims that no pair is taking back (its synthetic,
   // the VF it has or waits for) are released: by the first pass the
   // startup's links were offered and a VF held before the restart taken.
-  if (!links_->claimer().inheritedClaims().empty()) {
+  if (links_->claimer().hasInheritedClaims()) {
     std::set<int> keep;
     for (auto& rt : pairs_) {
       keep.insert(rt->pair->syntheticIndex());
